@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# faultin front door. 'make help' lists the targets.
+
+PYTHON ?= python3
+FAULTIN := $(PYTHON) tools-testing/faultin/faultin.py
+BASES ?= 6.12 6.1
+BASE ?= 6.12
+VARIANT ?= patched
+VARIANTS ?= base patched
+TEST ?= populate_eio
+ARCH ?= x86_64
+ifneq ($(V),)
+VERBOSE := -v
+endif
+
+.DEFAULT_GOAL := help
+
+help:
+	@echo 'faultin: GUP fault-in fixes, their selftests, and a QEMU loop to run them.'
+	@echo
+	@echo '  make run      set up, then build every base in BASES with and without its'
+	@echo '                series, boot each, run all tests, print the results table'
+	@echo '  make test     harness checks, selftest compile, one real build-boot-run of'
+	@echo '                the default base (what .ci/run runs)'
+	@echo '  make setup    apt-get what is missing, import BASES into the cache'
+	@echo '  make build    build one kernel (BASE, VARIANT)'
+	@echo '  make quick    edit-to-verdict: rebuild and run one TEST on BASE/VARIANT'
+	@echo '  make unit     only the harness unit tests (canned console logs)'
+	@echo '  make table    print the last results table'
+	@echo '  make parse LOG=file...   verdicts from saved console logs'
+	@echo
+	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
+	@echo '  prefix:N, mutant:NAME) VARIANTS="$(VARIANTS)" TEST=$(TEST) ARCH=$(ARCH)'
+	@echo '  KSRC=/path/to/linux (any kernel tree as the base; SERIES= picks patches/)'
+	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
+	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
+	@echo 'More: $(FAULTIN) --help, $(FAULTIN) <command> --help'
+
+setup:
+	$(FAULTIN) setup --bases $(BASES)
+
+run:
+	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE)
+
+test:
+	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE)
+
+unit:
+	$(FAULTIN) test --unit-only
+
+build:
+	$(FAULTIN) build --base $(BASE) --variant $(VARIANT) --arch $(ARCH)
+
+quick:
+	$(FAULTIN) quick --base $(BASE) --variant $(VARIANT) --test $(TEST) --arch $(ARCH) $(VERBOSE)
+
+table:
+	$(FAULTIN) table
+
+parse:
+	$(FAULTIN) parse $(LOG)
+
+.PHONY: help setup run test unit build quick table parse

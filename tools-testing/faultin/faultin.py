@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""faultin: build kernels from a base plus our series, boot them under QEMU,
+run the GUP fault-in selftests and print a verdict per test and kernel.
+
+The top-level Makefile is the front door; this is what it calls.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import faultin_kernel as kernel  # noqa: E402
+import faultin_parser as parser  # noqa: E402
+import faultin_printer as printer  # noqa: E402
+import qemu_config  # noqa: E402
+from faultin_kernel import overlay  # noqa: E402
+
+TOP = kernel.TOP
+PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
+	    'cpio', 'xz-utils', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
+BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
+
+
+class Failure(Exception):
+	pass
+
+
+def say(msg):
+	print(msg, flush=True)
+
+
+def missing_packages(names):
+	out = []
+	for n in names:
+		r = subprocess.run(['dpkg-query', '-W', '-f=${Status}', n],
+				   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+		if 'install ok installed' not in r.stdout:
+			out.append(n)
+	return out
+
+
+def packages_for(bases):
+	pk = list(PACKAGES)
+	for b in bases:
+		if b in overlay.BASES:
+			pk.append(overlay.BASES[b][0])
+	return pk
+
+
+def ensure_packages(bases, install):
+	miss = missing_packages(packages_for(bases))
+	if not miss:
+		return
+	if not install:
+		raise Failure('missing packages: %s; run "make setup" (or apt-get install %s)'
+			      % (' '.join(miss), ' '.join(miss)))
+	if os.geteuid() != 0:
+		raise Failure('missing packages: %s; as root run: apt-get install %s'
+			      % (' '.join(miss), ' '.join(miss)))
+	say('installing: %s' % ' '.join(miss))
+	env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+	subprocess.run(['apt-get', 'update', '-q'], check=True, env=env,
+		       stdout=subprocess.DEVNULL)
+	subprocess.run(['apt-get', 'install', '-y', '-q', '--no-install-recommends'] + miss,
+		       check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def series_of(base, ksrc):
+	return os.environ.get('SERIES') or ('6.12' if ksrc else base)
+
+
+def prepare(base, ksrc):
+	"""Import the base and put the series on the 'faultin' branch."""
+	for b in [base] if not ksrc else []:
+		overlay.base_id(b)
+	bid = overlay.import_base(base, ksrc, log=say)
+	overlay.apply_series(bid, series_of(base, ksrc), log=say)
+	return bid
+
+
+def label(bid, variant):
+	if variant == 'base':
+		return bid
+	if variant == 'patched':
+		return bid + '+series'
+	return '%s+%s' % (bid, variant)
+
+
+def load_tests(names=None):
+	tests = []
+	with open(os.path.join(HERE, 'tests.conf')) as f:
+		for line in f:
+			line = line.split('#', 1)[0].split()
+			if line:
+				tests.append((line[0], int(line[1]), ' '.join(line[2:])))
+	if names:
+		known = {t[0] for t in tests}
+		bad = [n for n in names if n not in known]
+		if bad:
+			raise Failure('unknown test(s) %s; tests.conf has: %s'
+				      % (' '.join(bad), ' '.join(sorted(known))))
+		tests = [t for t in tests if t[0] in names]
+	return tests
+
+
+def results_dir():
+	d = os.path.join(overlay.cache_dir(), 'results',
+			 datetime.datetime.now().strftime('%Y%m%d-%H%M%S'))
+	os.makedirs(os.path.join(d, 'logs'), exist_ok=True)
+	return d
+
+
+def run_kernel(bid, variant, series, params, tests, args, rdir):
+	"""Build one kernel, boot it once per test binary, return its column."""
+	lab = label(bid, variant)
+	built = kernel.build(bid, variant, series, params, log=say,
+			     use_cache=not args.no_cache)
+	if built.kind != 'cached':
+		say('%s: %s build took %.1f s' % (lab, built.kind, built.seconds))
+	bindir = kernel.compile_tests(bid, params, log=say)
+	initrd = kernel.make_initramfs(bid, params, bindir)
+	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
+	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
+	       'results': []}
+	for name, timeout, extra in tests:
+		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
+			name, timeout, extra)
+		cmd = kernel.qemu_command(params, built.image, initrd, append.strip(),
+					  accel=args.accel)
+		deadline = BOOT_ALLOWANCE_S[args.accel] + timeout + 15
+		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (lab.replace(':', '-'), name))
+		g = kernel.run_guest(cmd, deadline, logpath,
+				     echo=(lambda s: print('  | ' + s, flush=True))
+				     if args.verbose else None)
+		res = parser.parse_boot(name, g.lines, g.killed)
+		for r in res:
+			col['results'].append(r.__dict__)
+		counts = {}
+		for r in res:
+			counts[r.verdict] = counts.get(r.verdict, 0) + 1
+		say('%s: %s: %s (guest %.1f s, log %s)' % (
+			lab, name, ', '.join('%d %s' % (n, v) for v, n in counts.items()),
+			g.seconds, logpath))
+	return col
+
+
+def write_results(rdir, kernels, extra=None):
+	doc = {'when': datetime.datetime.now().isoformat(timespec='seconds'),
+	       'kernels': kernels}
+	if extra:
+		doc.update(extra)
+	with open(os.path.join(rdir, 'results.json'), 'w') as f:
+		json.dump(doc, f, indent=1)
+	text = printer.table(kernels)
+	with open(os.path.join(rdir, 'table.txt'), 'w') as f:
+		f.write(text + '\n\n' + printer.details(kernels) + '\n')
+	latest = os.path.join(overlay.cache_dir(), 'results', 'latest')
+	if os.path.islink(latest) or os.path.exists(latest):
+		os.unlink(latest)
+	os.symlink(os.path.basename(rdir), latest)
+	return text
+
+
+def report(kernels, rdir, expect):
+	text = write_results(rdir, kernels)
+	say('\n' + text + '\n')
+	det = printer.details(kernels)
+	if det:
+		say(det + '\n')
+	say('verdicts: %s' % printer.summary(kernels))
+	say('results: %s' % os.path.join(rdir, 'table.txt'))
+	bad = printer.check(kernels, printer.load_expectations(expect))
+	for k, t, got, want in bad:
+		say('UNEXPECTED: %s on %s: %s (expected %s)' % (t, k, got, want))
+	n = sum(len(k['results']) for k in kernels)
+	return n - len(bad), len(bad)
+
+
+def cmd_setup(args):
+	ensure_packages(args.bases, install=True)
+	for b in args.bases if not args.ksrc else [None]:
+		prepare(b, args.ksrc)
+	say('setup done: %s' % overlay.cache_dir())
+	return 0
+
+
+def cmd_build(args):
+	ensure_packages([args.base], install=False)
+	params = qemu_config.load(args.arch)
+	bid = prepare(args.base, args.ksrc)
+	b = kernel.build(bid, args.variant, series_of(args.base, args.ksrc), params,
+			 log=say, use_cache=not args.no_cache)
+	say('%s: %s %.1f s -> %s' % (label(bid, args.variant), b.kind, b.seconds, b.image))
+	return 0
+
+
+def cmd_run(args):
+	t0 = time.monotonic()
+	bases = [None] if args.ksrc else args.bases
+	ensure_packages([b for b in bases if b], install=args.install)
+	params = qemu_config.load(args.arch)
+	tests = load_tests(args.tests)
+	rdir = results_dir()
+	kernels = []
+	for b in bases:
+		bid = prepare(b, args.ksrc)
+		series = series_of(b, args.ksrc)
+		for v in args.variants:
+			kernels.append(run_kernel(bid, v, series, params, tests, args, rdir))
+	ok, bad = report(kernels, rdir, args.expect)
+	say('run took %.1f s' % (time.monotonic() - t0))
+	return 1 if bad else 0
+
+
+def cmd_quick(args):
+	"""Edit-to-verdict: sync the overlay, rebuild, boot, run one test."""
+	t0 = time.monotonic()
+	ensure_packages([args.base], install=False)
+	params = qemu_config.load(args.arch)
+	tests = load_tests([args.test])
+	bid = prepare(args.base, args.ksrc)
+	rdir = results_dir()
+	col = run_kernel(bid, args.variant, series_of(args.base, args.ksrc), params,
+			 tests, args, rdir)
+	ok, bad = report([col], rdir, args.expect)
+	b = col['build']
+	say('edit-to-verdict: %.1f s (build %s %.1f s)' % (time.monotonic() - t0,
+							    b['kind'], b['seconds']))
+	return 1 if bad else 0
+
+
+def cmd_parse(args):
+	kernels = []
+	for path in args.logs:
+		binary, lines, killed = parser.parse_log_file(path)
+		res = parser.parse_boot(binary, lines, killed)
+		kernels.append({'label': os.path.basename(path),
+				'results': [r.__dict__ for r in res]})
+	say(printer.table(kernels))
+	det = printer.details(kernels)
+	if det:
+		say('\n' + det)
+	return 0
+
+
+def cmd_table(args):
+	path = args.json or os.path.join(overlay.cache_dir(), 'results', 'latest',
+					 'results.json')
+	with open(path) as f:
+		doc = json.load(f)
+	say(printer.table(doc['kernels']))
+	return 0
+
+
+def unit_tests():
+	suite = unittest.defaultTestLoader.discover(HERE, pattern='faultin_tool_test.py')
+	r = unittest.TextTestRunner(verbosity=1).run(suite)
+	return r.testsRun - len(r.failures) - len(r.errors), len(r.failures) + len(r.errors)
+
+
+def cmd_test(args):
+	"""The project's test command: harness unit tests, the selftests compiled
+	against each base, and one real build-boot-run of the default base."""
+	t0 = time.monotonic()
+	passed = failed = 0
+	say('== harness unit tests (canned console logs)')
+	p, f = unit_tests()
+	passed, failed = passed + p, failed + f
+	if not args.unit_only:
+		ensure_packages(args.bases, install=args.install)
+		params = qemu_config.load(args.arch)
+		tests = load_tests(args.tests)
+		rdir = results_dir()
+		kernels = []
+		for b in args.bases:
+			say('== %s: build, boot, run' % b)
+			bid = prepare(b, None)
+			for v in args.variants:
+				kernels.append(run_kernel(bid, v, series_of(b, None), params,
+							  tests, args, rdir))
+		p, f = report(kernels, rdir, args.expect)
+		passed, failed = passed + p, failed + f
+	say('took %.1f s' % (time.monotonic() - t0))
+	say('faultin: %d passed, %d failed' % (passed, failed))
+	return 1 if failed else 0
+
+
+def main(argv=None):
+	ap = argparse.ArgumentParser(prog='faultin', description=__doc__,
+				     formatter_class=argparse.RawDescriptionHelpFormatter)
+	sub = ap.add_subparsers(dest='cmd', required=True)
+
+	def common(p, many_bases=False):
+		if many_bases:
+			p.add_argument('--bases', nargs='+', default=['6.12'],
+				       help='bases: 6.12 6.1 (default %(default)s)')
+		else:
+			p.add_argument('--base', default='6.12', help='default %(default)s')
+		p.add_argument('--ksrc', default=os.environ.get('KSRC') or None,
+			       help='use this kernel tree as the base (env KSRC)')
+		p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
+
+	def running(p):
+		p.add_argument('--accel', default=os.environ.get('ACCEL') or 'tcg',
+			       choices=['tcg', 'kvm'], help='QEMU accelerator (env ACCEL)')
+		p.add_argument('--expect', default=os.path.join(HERE, 'expected'))
+		p.add_argument('--no-cache', action='store_true',
+			       help='rebuild even if an image of the same content exists')
+		p.add_argument('-v', '--verbose', action='store_true',
+			       help='echo the guest console')
+
+	p = sub.add_parser('setup', help='install packages, import bases, apply series')
+	common(p, True)
+	p.set_defaults(fn=cmd_setup)
+
+	p = sub.add_parser('build', help='build one kernel')
+	common(p)
+	p.add_argument('--variant', default='patched')
+	p.add_argument('--no-cache', action='store_true')
+	p.set_defaults(fn=cmd_build)
+
+	p = sub.add_parser('run', help='the main job: build, boot, test, results table')
+	common(p, True)
+	running(p)
+	p.add_argument('--variants', nargs='+', default=['base', 'patched'])
+	p.add_argument('--tests', nargs='*', default=None, help='names from tests.conf')
+	p.add_argument('--install', action='store_true', help='apt-get what is missing')
+	p.set_defaults(fn=cmd_run)
+
+	p = sub.add_parser('quick', help='edit-to-verdict: rebuild and run one test')
+	common(p)
+	running(p)
+	p.add_argument('--variant', default='patched')
+	p.add_argument('--test', default='populate_eio')
+	p.set_defaults(fn=cmd_quick)
+
+	p = sub.add_parser('test', help="the project's checks (what .ci/run runs)")
+	common(p, True)
+	running(p)
+	p.add_argument('--variants', nargs='+', default=['base'])
+	p.add_argument('--tests', nargs='*', default=None)
+	p.add_argument('--install', action='store_true')
+	p.add_argument('--unit-only', action='store_true', help='only the canned-log tests')
+	p.set_defaults(fn=cmd_test)
+
+	p = sub.add_parser('parse', help='verdicts from saved console logs')
+	p.add_argument('logs', nargs='+')
+	p.set_defaults(fn=cmd_parse)
+
+	p = sub.add_parser('table', help='print the last results table')
+	p.add_argument('json', nargs='?')
+	p.set_defaults(fn=cmd_table)
+
+	args = ap.parse_args(argv)
+	try:
+		return args.fn(args)
+	except (Failure, overlay.OverlayError, kernel.BuildError, ValueError) as e:
+		print('faultin: error: %s' % e, file=sys.stderr)
+		return 2
+
+
+if __name__ == '__main__':
+	sys.exit(main())

@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Configure and build a guest kernel, pack an initramfs, boot it in QEMU."""
+
+import hashlib
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, 'mm-overlay'))
+
+import overlay  # noqa: E402
+import qemu_config  # noqa: E402
+
+SELFTESTS = os.path.join(TOP, 'tools-testing', 'selftests', 'mm')
+FRAGMENTS = [os.path.join(HERE, 'configs', 'base.config'),
+	     os.path.join(SELFTESTS, 'config')]
+
+
+class BuildError(Exception):
+	pass
+
+
+def jobs():
+	return str(os.cpu_count() or 1)
+
+
+def _dirs(bid, arch):
+	c = overlay.cache_dir()
+	tag = bid if arch == 'x86_64' else '%s-%s' % (bid, arch)
+	return {
+		'build': os.path.join(c, 'build', tag),
+		'images': os.path.join(c, 'images', tag),
+		'tests': os.path.join(c, 'tests', tag),
+		'logs': os.path.join(c, 'logs'),
+	}
+
+
+def _fragment(params):
+	text = ''
+	for f in FRAGMENTS:
+		with open(f) as fh:
+			text += fh.read() + '\n'
+	return text + params.kconfig + '\n'
+
+
+def wanted_options(text):
+	out = {}
+	for line in text.splitlines():
+		line = line.strip()
+		if line.startswith('CONFIG_') and '=' in line:
+			k, v = line.split('=', 1)
+			out[k] = v
+		elif line.startswith('# CONFIG_') and line.endswith(' is not set'):
+			out[line[2:-len(' is not set')]] = 'n'
+	return out
+
+
+def read_config(path):
+	out = {}
+	with open(path) as f:
+		for line in f:
+			line = line.strip()
+			if line.startswith('CONFIG_') and '=' in line:
+				k, v = line.split('=', 1)
+				out[k] = v
+	return out
+
+
+def _make(work, build, params, args, logf):
+	cmd = ['make', '-C', work, 'O=' + build, 'ARCH=' + _karch(params)]
+	if params.cross_compile:
+		cmd.append('CROSS_COMPILE=' + params.cross_compile)
+	r = subprocess.run(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
+	return r.returncode
+
+
+def _karch(params):
+	return {'x86_64': 'x86', 'aarch64': 'arm64'}.get(params.linux_arch,
+							  params.linux_arch)
+
+
+def configure(bid, params, log=print):
+	"""tinyconfig + our fragments, regenerated only when they change."""
+	d = _dirs(bid, params.linux_arch)
+	work = overlay.paths(bid)['work']
+	frag = _fragment(params)
+	stamp = hashlib.sha256(frag.encode()).hexdigest()
+	cfg = os.path.join(d['build'], '.config')
+	sfile = os.path.join(d['build'], '.faultin-config')
+	if os.path.exists(cfg) and os.path.exists(sfile) and open(sfile).read() == stamp:
+		return cfg
+	os.makedirs(d['build'], exist_ok=True)
+	os.makedirs(d['logs'], exist_ok=True)
+	fpath = os.path.join(d['build'], 'faultin.config')
+	with open(fpath, 'w') as f:
+		f.write(frag)
+	logpath = os.path.join(d['logs'], 'config-%s.log' % bid)
+	with open(logpath, 'w') as logf:
+		if _make(work, d['build'], params, ['tinyconfig'], logf):
+			raise BuildError('make tinyconfig failed, see %s' % logpath)
+		r = subprocess.run([os.path.join(work, 'scripts/kconfig/merge_config.sh'),
+				    '-m', '-O', d['build'], cfg, fpath],
+				   stdout=logf, stderr=subprocess.STDOUT, cwd=d['build'])
+		if r.returncode:
+			raise BuildError('merge_config.sh failed, see %s' % logpath)
+		if _make(work, d['build'], params, ['olddefconfig'], logf):
+			raise BuildError('make olddefconfig failed, see %s' % logpath)
+	have = read_config(cfg)
+	bad = ['%s=%s (got %s)' % (k, v, have.get(k, 'n'))
+	       for k, v in wanted_options(frag).items() if have.get(k, 'n') != v]
+	if bad:
+		raise BuildError('%s: options the fragments ask for did not stick:\n  %s'
+				 % (bid, '\n  '.join(bad)))
+	with open(sfile, 'w') as f:
+		f.write(stamp)
+	return cfg
+
+
+class Built:
+	def __init__(self, image, seconds, kind, key, written):
+		self.image = image
+		self.seconds = seconds
+		self.kind = kind        # full, rebuild, cached
+		self.key = key
+		self.written = written  # files the overlay wrote into the tree
+
+
+def build(bid, variant, series, params, log=print, use_cache=True):
+	"""Build the variant's kernel image; reuse an image of the same content."""
+	d = _dirs(bid, params.linux_arch)
+	frag = _fragment(params)
+	key = overlay.content_key(bid, variant, series) + '-' + \
+		hashlib.sha256(frag.encode()).hexdigest()[:8]
+	cached = os.path.join(d['images'], key, os.path.basename(params.kernel_path))
+	if use_cache and os.path.exists(cached):
+		return Built(cached, 0.0, 'cached', key, [])
+	t0 = time.monotonic()
+	written = overlay.sync(bid, variant, series, log)
+	configure(bid, params, log)
+	work = overlay.paths(bid)['work']
+	img = os.path.join(d['build'], params.kernel_path)
+	kind = 'rebuild' if os.path.exists(os.path.join(d['build'], 'vmlinux')) else 'full'
+	logpath = os.path.join(d['logs'], 'build-%s.log' % bid)
+	log('%s/%s: %s build (%s)' % (bid, variant, kind,
+				      ', '.join(written) if written else 'no overlay change'))
+	with open(logpath, 'w') as logf:
+		rc = _make(work, d['build'], params,
+			   ['-j' + jobs(), os.path.basename(params.kernel_path)], logf)
+	if rc:
+		raise BuildError('%s/%s: kernel build failed:\n%s\n(full log: %s)'
+				 % (bid, variant, _tail(logpath, 25), logpath))
+	secs = time.monotonic() - t0
+	os.makedirs(os.path.dirname(cached), exist_ok=True)
+	shutil.copyfile(img, cached + '.tmp')
+	os.rename(cached + '.tmp', cached)
+	return Built(cached, secs, kind, key, written)
+
+
+def _tail(path, n):
+	with open(path, errors='replace') as f:
+		return ''.join(f.readlines()[-n:])
+
+
+def install_headers(bid, params):
+	d = _dirs(bid, params.linux_arch)
+	inc = os.path.join(d['build'], 'usr', 'include')
+	if os.path.exists(os.path.join(inc, 'linux', 'mman.h')):
+		return inc
+	work = overlay.paths(bid)['work']
+	logpath = os.path.join(d['logs'], 'headers-%s.log' % bid)
+	with open(logpath, 'w') as logf:
+		if _make(work, d['build'], params, ['headers'], logf):
+			raise BuildError('make headers failed, see %s' % logpath)
+	return inc
+
+
+def compile_tests(bid, params, log=print):
+	"""Build tools-testing/selftests/mm against the base's kselftest headers."""
+	d = _dirs(bid, params.linux_arch)
+	out = os.path.join(d['tests'], 'bin')
+	os.makedirs(out, exist_ok=True)
+	src = overlay.paths(bid)['src']
+	inc = install_headers(bid, params)
+	logpath = os.path.join(d['logs'], 'tests-%s.log' % bid)
+	cmd = ['make', '-C', SELFTESTS, 'OUTPUT=' + out,
+	       'KSFT_DIR=' + os.path.join(src, 'tools', 'testing', 'selftests'),
+	       'KHDR_INCLUDES=-isystem ' + inc,
+	       'CC=%sgcc' % params.cross_compile]
+	with open(logpath, 'w') as logf:
+		r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT)
+	if r.returncode:
+		raise BuildError('%s: selftests did not compile:\n%s' % (bid, _tail(logpath, 30)))
+	return out
+
+
+def make_initramfs(bid, params, bindir, busybox='/bin/busybox'):
+	d = _dirs(bid, params.linux_arch)
+	stage = os.path.join(d['tests'], 'root')
+	shutil.rmtree(stage, ignore_errors=True)
+	for sub in ('bin', 'dev', 'proc', 'sys', 'tmp', 'faultin'):
+		os.makedirs(os.path.join(stage, sub))
+	if not os.path.exists(busybox):
+		raise BuildError('%s is missing: run "make setup" (package busybox-static)' % busybox)
+	shutil.copy(busybox, os.path.join(stage, 'bin', 'busybox'))
+	os.symlink('busybox', os.path.join(stage, 'bin', 'sh'))
+	shutil.copy(os.path.join(HERE, 'guest', 'init'), os.path.join(stage, 'init'))
+	os.chmod(os.path.join(stage, 'init'), 0o755)
+	for f in sorted(os.listdir(bindir)):
+		shutil.copy(os.path.join(bindir, f), os.path.join(stage, 'faultin', f))
+	cpio = os.path.join(d['tests'], 'initramfs.cpio')
+	names = subprocess.run(['find', '.'], cwd=stage, stdout=subprocess.PIPE,
+			       check=True).stdout
+	with open(cpio, 'wb') as out:
+		subprocess.run(['cpio', '--quiet', '-o', '-H', 'newc', '-R', '0:0'],
+			       cwd=stage, input=names, stdout=out, check=True)
+	return cpio
+
+
+class GuestRun:
+	def __init__(self, lines, killed, seconds, rc):
+		self.lines = lines      # [(seconds since QEMU start, text)]
+		self.killed = killed    # True: the host watchdog ended the guest
+		self.seconds = seconds
+		self.rc = rc
+
+
+def qemu_command(params, image, initrd, append, accel='tcg', mem='1024', smp='2'):
+	cmd = ['qemu-system-' + params.qemu_arch, '-accel', accel,
+	       '-m', mem, '-smp', smp, '-nodefaults', '-display', 'none',
+	       '-serial', 'stdio', '-no-reboot',
+	       '-kernel', image, '-initrd', initrd,
+	       '-append', ' '.join([params.kernel_command_line, append])]
+	extra = list(params.extra_qemu_params)
+	if accel == 'kvm' and '-cpu' in extra:
+		i = extra.index('-cpu')
+		extra[i + 1] = 'host'
+	return cmd + extra
+
+
+def run_guest(cmd, deadline, logpath, echo=None):
+	"""Run QEMU; stamp each console line; kill it at the deadline."""
+	t0 = time.monotonic()
+	p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+			     stderr=subprocess.STDOUT)
+	lines, buf, killed = [], b'', False
+	fd = p.stdout.fileno()
+	with open(logpath, 'w') as logf:
+		logf.write('# %s\n' % ' '.join(cmd))
+		while True:
+			left = deadline - (time.monotonic() - t0)
+			if left <= 0:
+				killed = True
+				p.kill()
+				break
+			r, _, _ = select.select([fd], [], [], min(left, 1.0))
+			if not r:
+				continue
+			chunk = os.read(fd, 65536)
+			if not chunk:
+				break
+			buf += chunk
+			while b'\n' in buf:
+				raw, buf = buf.split(b'\n', 1)
+				now = time.monotonic() - t0
+				text = raw.decode('utf-8', 'replace').rstrip('\r')
+				lines.append((now, text))
+				logf.write('%9.3f| %s\n' % (now, text))
+				if echo:
+					echo(text)
+		if buf:
+			now = time.monotonic() - t0
+			text = buf.decode('utf-8', 'replace').rstrip('\r')
+			lines.append((now, text))
+			logf.write('%9.3f| %s\n' % (now, text))
+		if killed:
+			logf.write('%9.3f| faultin-host: guest killed at the %.0f s deadline\n'
+				   % (time.monotonic() - t0, deadline))
+	rc = p.wait()
+	return GuestRun(lines, killed, time.monotonic() - t0, rc)

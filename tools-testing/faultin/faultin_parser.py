@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Turn one guest's console log into a verdict per test case.
+
+The guest runs one test binary per boot (see guest/init). Verdicts:
+  pass     a TAP 'ok' line (and no kernel splat while the case ran)
+  skip     'ok ... # SKIP'
+  fail     'not ok'
+  hang     the case timed out: the kselftest harness reported 'Test
+           terminated by timeout', or the guest's or host's watchdog killed
+           the test while the case was running
+  crash    an oops, BUG, panic, WARNING, lockup or stall on the console while
+           the case ran (the excerpt is kept)
+  missing  the case has no TAP line and none of the above explains why
+Only a TAP 'ok' can ever become a pass.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+VERDICTS = ('pass', 'skip', 'fail', 'hang', 'crash', 'missing')
+
+TAP_RE = re.compile(r'^\s*(ok|not ok)\s+(\d+)\b\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
+PLAN_RE = re.compile(r'^\s*1\.\.(\d+)\s*$')
+RUN_RE = re.compile(r'^#\s+RUN\s+(\S+)\s*\.\.\.')
+HARNESS_TIMEOUT = 'Test terminated by timeout'
+CRASH_RE = re.compile(
+	r'(BUG: |kernel BUG at |Oops: |Oops\[|general protection fault|'
+	r'Kernel panic - not syncing|WARNING: |Unable to handle kernel|'
+	r'rcu: INFO: rcu_\w+ detected stalls|INFO: task \S+ blocked for more than)')
+CRASH_END_RE = re.compile(r'---\[ end (trace|Kernel panic)')
+EXCERPT_LINES = 40
+# What guest/init prints around the test.
+RUN_MARK = 'faultin: run '
+EXIT_MARK = 'faultin: exit '
+DONE_MARK = 'faultin: done'
+KILLED_RC = 137  # timeout -s KILL
+
+
+@dataclass
+class Result:
+	name: str
+	verdict: str
+	seconds: Optional[float] = None
+	detail: str = ''
+	excerpt: List[str] = field(default_factory=list)
+	num: Optional[int] = None
+
+
+@dataclass
+class _Case:
+	name: str
+	start: Optional[float]
+	timed_out: bool = False
+	excerpt: List[str] = field(default_factory=list)
+
+
+def _excerpt(lines, i):
+	out = []
+	for _, text in lines[i:i + EXCERPT_LINES]:
+		out.append(text)
+		if CRASH_END_RE.search(text):
+			break
+	return out
+
+
+def _strip(text):
+	"""Drop a kernel timestamp ('[    1.234567] ') in front of a line."""
+	return re.sub(r'^\[\s*\d+\.\d+\]\s?', '', text)
+
+
+def as_lines(text_or_lines):
+	"""Accept raw text, a list of strings, or [(seconds, text)]."""
+	if isinstance(text_or_lines, str):
+		return [(None, l) for l in text_or_lines.splitlines()]
+	out = []
+	for item in text_or_lines:
+		out.append(item if isinstance(item, tuple) else (None, item))
+	return out
+
+
+def _tap_verdict(status, directive, timed_out):
+	d = (directive or '').strip()
+	if d.upper().startswith('SKIP'):
+		return 'skip'
+	if status == 'ok':
+		return 'pass'
+	if timed_out or d.upper().startswith('TIMEOUT'):
+		return 'hang'
+	return 'fail'
+
+
+def parse_boot(binary, lines, killed=False) -> List[Result]:
+	"""Verdicts for the cases of @binary from one boot's console @lines."""
+	lines = as_lines(lines)
+	results: List[Result] = []
+	started = False
+	exit_rc = None
+	done = False
+	plan = None
+	inflight: Optional[_Case] = None
+	last_t = None
+	boot_excerpt: List[str] = []
+	orphan_excerpt: List[str] = []
+
+	for i, (t, raw) in enumerate(lines):
+		text = _strip(raw)
+		if CRASH_RE.search(text):
+			ex = _excerpt(lines, i)
+			if inflight is not None:
+				inflight.excerpt = inflight.excerpt or ex
+			elif results:
+				last = results[-1]
+				if last.verdict != 'crash':
+					last.detail = 'kernel splat after TAP %s' % last.verdict
+					last.verdict = 'crash'
+					last.excerpt = ex
+			elif started:
+				orphan_excerpt = orphan_excerpt or ex
+			else:
+				boot_excerpt = boot_excerpt or ex
+			continue
+		if text.startswith(RUN_MARK):
+			started = True
+			last_t = t
+			continue
+		if text.startswith(EXIT_MARK):
+			m = re.search(r'rc=(\d+)', text)
+			exit_rc = int(m.group(1)) if m else None
+			continue
+		if text.strip() == DONE_MARK:
+			done = True
+			continue
+		if not started or exit_rc is not None:
+			continue
+		m = RUN_RE.match(text)
+		if m:
+			inflight = _Case(m.group(1), t)
+			continue
+		if inflight and HARNESS_TIMEOUT in text:
+			inflight.timed_out = True
+			continue
+		m = PLAN_RE.match(text)
+		if m:
+			plan = int(m.group(1))
+			continue
+		m = TAP_RE.match(text)
+		if m:
+			status, num, desc, directive = m.groups()
+			case = inflight if inflight is not None else _Case(desc, last_t)
+			verdict = _tap_verdict(status, directive, case.timed_out)
+			secs = None
+			if t is not None and case.start is not None:
+				secs = round(t - case.start, 2)
+			r = Result(desc or case.name, verdict, secs,
+				   (directive or '').strip(), [], int(num))
+			if verdict == 'hang' and case.timed_out:
+				r.detail = 'kselftest harness timeout'
+			ex = case.excerpt or orphan_excerpt
+			if ex:
+				r.detail = 'kernel splat while the case ran; TAP said %s' % verdict
+				r.verdict = 'crash'
+				r.excerpt = ex
+				orphan_excerpt = []
+			results.append(r)
+			inflight = None
+			last_t = t
+			continue
+
+	guest_killed = killed or exit_rc == KILLED_RC
+	why = 'guest killed by the host watchdog' if killed else \
+		'test killed by the guest timeout' if exit_rc == KILLED_RC else \
+		'test exited (rc=%s) without a TAP line' % exit_rc if exit_rc is not None else \
+		'guest stopped without finishing' if not done else ''
+	last_num = max([r.num for r in results if r.num] or [0])
+
+	if not started:
+		if boot_excerpt:
+			return [Result(binary, 'crash', None, 'kernel splat before the test ran',
+				       boot_excerpt)]
+		return [Result(binary, 'hang' if killed else 'missing', None,
+			       'guest never started the test' + (' (%s)' % why if why else ''))]
+
+	if inflight is not None:
+		secs = None
+		end_t = lines[-1][0] if lines else None
+		if end_t is not None and inflight.start is not None:
+			secs = round(end_t - inflight.start, 2)
+		if inflight.excerpt:
+			results.append(Result(inflight.name, 'crash', secs,
+					      'kernel splat while the case ran', inflight.excerpt,
+					      last_num + 1))
+		elif guest_killed:
+			results.append(Result(inflight.name, 'hang', secs, why, [], last_num + 1))
+		else:
+			results.append(Result(inflight.name, 'missing', secs,
+					      'no TAP line; ' + why, [], last_num + 1))
+		last_num += 1
+
+	if not results:
+		if orphan_excerpt:
+			return [Result(binary, 'crash', None, 'kernel splat while the test ran',
+				       orphan_excerpt)]
+		return [Result(binary, 'hang' if guest_killed else 'missing', None,
+			       'no TAP output; ' + (why or 'nothing reported'))]
+
+	seen = {r.num for r in results}
+	running = guest_killed and inflight is None
+	for n in range(1, (plan or 0) + 1):
+		if n in seen:
+			continue
+		if running:
+			# No RUN lines (plain ksft output): the first unreported
+			# case is the one that was running when it was killed.
+			results.append(Result('#%d' % n, 'hang', None, why, [], n))
+			running = False
+			continue
+		results.append(Result('#%d' % n, 'missing', None,
+				      'planned, no TAP line; ' + (why or 'test ended early'),
+				      [], n))
+	if orphan_excerpt:
+		results.append(Result(binary, 'crash', None, 'kernel splat outside any case',
+				      orphan_excerpt))
+	for r in results:
+		r.name = '%s:%s' % (binary, r.name)
+	return results
+
+
+def parse_log_file(path) -> Tuple[str, List[Tuple[Optional[float], str]], bool]:
+	"""Read a console log written by the harness ('  12.345| text' lines) or
+	a plain one. Returns (binary, lines, killed)."""
+	lines = []
+	killed = False
+	binary = None
+	with open(path, errors='replace') as f:
+		for raw in f:
+			raw = raw.rstrip('\n')
+			if raw.startswith('# qemu'):
+				continue
+			m = re.match(r'^\s*(\d+\.\d+)\| ?(.*)$', raw)
+			t, text = (float(m.group(1)), m.group(2)) if m else (None, raw)
+			if text.startswith('faultin-host: guest killed'):
+				killed = True
+				continue
+			if text.startswith(RUN_MARK) and binary is None:
+				binary = text[len(RUN_MARK):].split()[0]
+			lines.append((t, text))
+	return binary or 'unknown', lines, killed

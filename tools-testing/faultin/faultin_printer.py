@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Results table (test x kernel: verdict and seconds) and expectations."""
+
+import fnmatch
+
+
+def fill_names(kernels):
+	"""A case reported only by number ('bin:#3', after a crash or hang) takes
+	the name another kernel gave TAP number 3 of the same binary."""
+	names = {}
+	for k in kernels:
+		for r in k['results']:
+			b, _, n = r['name'].partition(':')
+			if r.get('num') and not n.startswith('#'):
+				names.setdefault((b, r['num']), r['name'])
+	for k in kernels:
+		for r in k['results']:
+			b, _, n = r['name'].partition(':')
+			if n.startswith('#') and (b, r.get('num')) in names:
+				r['name'] = names[(b, r['num'])]
+
+
+def rows(kernels):
+	order = []
+	for k in kernels:
+		for r in k['results']:
+			if r['name'] not in order:
+				order.append(r['name'])
+	return order
+
+
+def cell(r):
+	if r is None:
+		return '-'
+	if r.get('seconds') is None:
+		return r['verdict']
+	return '%s %.1fs' % (r['verdict'], r['seconds'])
+
+
+def table(kernels):
+	"""Plain-text table; one column per kernel."""
+	fill_names(kernels)
+	names = rows(kernels)
+	by = [{r['name']: r for r in k['results']} for k in kernels]
+	head = ['test'] + [k['label'] for k in kernels]
+	body = [[n] + [cell(b.get(n)) for b in by] for n in names]
+	builds = ['build'] + [_build(k.get('build')) for k in kernels]
+	w = [max(len(row[i]) for row in [head, builds] + body) for i in range(len(head))]
+	fmt = lambda row: '  '.join(c.ljust(w[i]) for i, c in enumerate(row)).rstrip()
+	out = [fmt(head), fmt(['-' * x for x in w])]
+	out += [fmt(r) for r in body]
+	out += [fmt(['-' * x for x in w]), fmt(builds)]
+	return '\n'.join(out)
+
+
+def _build(b):
+	if not b:
+		return '-'
+	if b['kind'] == 'cached':
+		return 'cached'
+	return '%s %.0fs' % (b['kind'], b['seconds'])
+
+
+def details(kernels):
+	"""Why each non-pass verdict happened, with kernel excerpts."""
+	out = []
+	for k in kernels:
+		for r in k['results']:
+			if r['verdict'] == 'pass':
+				continue
+			line = '%s on %s: %s' % (r['name'], k['label'], r['verdict'])
+			if r.get('detail'):
+				line += ' (%s)' % r['detail']
+			out.append(line)
+			for ex in r.get('excerpt') or []:
+				out.append('    | ' + ex)
+	return '\n'.join(out)
+
+
+def summary(kernels):
+	counts = {}
+	for k in kernels:
+		for r in k['results']:
+			counts[r['verdict']] = counts.get(r['verdict'], 0) + 1
+	order = ('pass', 'fail', 'skip', 'hang', 'crash', 'missing')
+	return ', '.join('%d %s' % (counts.get(v, 0), v) for v in order)
+
+
+def load_expectations(path):
+	"""Lines 'KERNEL-GLOB TEST-GLOB VERDICT'; the first match wins. A case no
+	line names is expected to pass: a skip is never silently accepted."""
+	rules = []
+	with open(path) as f:
+		for n, line in enumerate(f, 1):
+			line = line.split('#', 1)[0].strip()
+			if not line:
+				continue
+			parts = line.split()
+			if len(parts) != 3:
+				raise ValueError('%s:%d: want KERNEL TEST VERDICT' % (path, n))
+			rules.append(tuple(parts))
+	return rules
+
+
+def expected(rules, label, name):
+	for kg, tg, v in rules:
+		if fnmatch.fnmatchcase(label, kg) and fnmatch.fnmatchcase(name, tg):
+			return v
+	return 'pass'
+
+
+def check(kernels, rules):
+	"""[(kernel, test, got, want)] for every verdict that differs."""
+	bad = []
+	for k in kernels:
+		for r in k['results']:
+			want = expected(rules, k['label'], r['name'])
+			if r['verdict'] not in want.split('|'):
+				bad.append((k['label'], r['name'], r['verdict'], want))
+	return bad
