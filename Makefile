@@ -8,6 +8,7 @@ BASE ?= 6.12
 VARIANT ?= patched
 VARIANTS ?= base patched
 TEST ?= populate_eio
+TESTS ?=
 ARCH ?= x86_64
 ifneq ($(V),)
 VERBOSE := -v
@@ -28,9 +29,12 @@ help:
 	@echo '  make unit     only the harness unit tests (canned console logs)'
 	@echo '  make table    print the last results table'
 	@echo '  make parse LOG=file...   verdicts from saved console logs'
+	@echo '  make patches  regenerate patches/BASE from the faultin branch in the cache'
+	@echo '  make bench    populate/mlock benchmark, patched/base ratio (BASE, ROUNDS)'
 	@echo
 	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
 	@echo '  prefix:N, mutant:NAME) VARIANTS="$(VARIANTS)" TEST=$(TEST) ARCH=$(ARCH)'
+	@echo '  TESTS="a b" (a subset of tools-testing/faultin/tests.conf)'
 	@echo '  KSRC=/path/to/linux (any kernel tree as the base; SERIES= picks patches/)'
 	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
 	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
@@ -40,10 +44,12 @@ setup:
 	$(FAULTIN) setup --bases $(BASES)
 
 run:
-	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE)
+	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE) \
+		$(if $(TESTS),--tests $(TESTS))
 
 test:
-	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE)
+	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE) \
+		$(if $(TESTS),--tests $(TESTS))
 
 unit:
 	$(FAULTIN) test --unit-only
@@ -57,7 +63,16 @@ quick:
 table:
 	$(FAULTIN) table
 
+bench:
+	$(FAULTIN) bench --base $(BASE) --rounds $(or $(ROUNDS),5)
+
 parse:
 	$(FAULTIN) parse $(LOG)
 
-.PHONY: help setup run test unit build quick table parse
+patches:
+	$(PYTHON) mm-overlay/overlay.py export --base $(BASE)
+
+reset-overlay:
+	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
+
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench

@@ -26,7 +26,7 @@ import qemu_config  # noqa: E402
 from faultin_kernel import overlay  # noqa: E402
 
 TOP = kernel.TOP
-PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
+PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev',
 	    'cpio', 'xz-utils', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 
@@ -103,6 +103,9 @@ def load_tests(names=None):
 			line = line.split('#', 1)[0].split()
 			if line:
 				tests.append((line[0], int(line[1]), ' '.join(line[2:])))
+	# 'exitcode' is for the harness, not the kernel command line.
+	tests = [(n, t, ' '.join(w for w in x.split() if w != 'exitcode'),
+		  'exitcode' in x.split()) for n, t, x in tests]
 	if names:
 		known = {t[0] for t in tests}
 		bad = [n for n in names if n not in known]
@@ -132,7 +135,7 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
 	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
 	       'results': []}
-	for name, timeout, extra in tests:
+	for name, timeout, extra, exit_status in tests:
 		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
 			name, timeout, extra)
 		cmd = kernel.qemu_command(params, built.image, initrd, append.strip(),
@@ -142,7 +145,7 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 		g = kernel.run_guest(cmd, deadline, logpath,
 				     echo=(lambda s: print('  | ' + s, flush=True))
 				     if args.verbose else None)
-		res = parser.parse_boot(name, g.lines, g.killed)
+		res = parser.parse_boot(name, g.lines, g.killed, exit_status)
 		for r in res:
 			col['results'].append(r.__dict__)
 		counts = {}
@@ -237,6 +240,87 @@ def cmd_quick(args):
 	say('edit-to-verdict: %.1f s (build %s %.1f s)' % (time.monotonic() - t0,
 							    b['kind'], b['seconds']))
 	return 1 if bad else 0
+
+
+def _median(xs):
+	xs = sorted(xs)
+	n = len(xs)
+	return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def bench_samples(lines):
+	"""{case: [seconds]} from the 'bench CASE SECONDS' lines of a guest."""
+	out = {}
+	for _, text in lines:
+		parts = text.split()
+		if len(parts) == 3 and parts[0] == 'bench' and not parts[1].startswith('warmup'):
+			out.setdefault(parts[1], []).append(float(parts[2]))
+	return out
+
+
+def bench_report(rounds):
+	"""rounds: [{'base': {case: [s]}, 'patched': {case: [s]}}] -> text.
+	The ratio is patched/base of the medians over all rounds; the spread is
+	the lowest and highest ratio of one round's medians."""
+	cases = sorted({c for r in rounds for c in r['base']})
+	rows = [('case', 'A median', 'B median', 'ratio B/A', 'per-round spread')]
+	for c in cases:
+		b = [x for r in rounds for x in r['base'].get(c, [])]
+		p = [x for r in rounds for x in r['patched'].get(c, [])]
+		if not b or not p:
+			rows.append((c, '-', '-', 'missing', ''))
+			continue
+		per = [_median(r['patched'][c]) / _median(r['base'][c]) for r in rounds
+		       if r['base'].get(c) and r['patched'].get(c)]
+		rows.append((c, '%.4f s' % _median(b), '%.4f s' % _median(p),
+			     '%.3f' % (_median(p) / _median(b)),
+			     '%.3f..%.3f' % (min(per), max(per))))
+	w = [max(len(r[i]) for r in rows) for i in range(5)]
+	return '\n'.join('  '.join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip()
+			 for r in rows)
+
+
+def cmd_bench(args):
+	"""Populate/mlock benchmark: base and patched kernels booted in turn."""
+	ensure_packages([args.base], install=False)
+	params = qemu_config.load(args.arch)
+	bid = prepare(args.base, args.ksrc)
+	series = series_of(args.base, args.ksrc)
+	rdir = results_dir()
+	va, vb = args.pair
+	images = {}
+	for v in (va, vb):
+		images[v] = kernel.build(bid, v, series, params, log=say).image
+	if va != vb and images[va] == images[vb]:
+		raise Failure('%s and %s are the same kernel: the series is empty' % (va, vb))
+	# Sides are named A and B so that an A/A run (the same kernel twice)
+	# measures the method's own bias and noise.
+	images = {'base': images[va], 'patched': images[vb]}
+	bindir = kernel.compile_tests(bid, params, log=say)
+	initrd = kernel.make_initramfs(bid, params, bindir)
+	rounds = []
+	for i in range(args.rounds):
+		order = ('base', 'patched') if i % 2 == 0 else ('patched', 'base')
+		r = {}
+		for v in order:
+			append = 'loglevel=5 panic=-1 faultin.test=populate_bench faultin.timeout=600'
+			cmd = kernel.qemu_command(params, images[v], initrd, append,
+						  accel=args.accel, mem='2048')
+			logpath = os.path.join(rdir, 'logs', 'bench-%s-%d.log' % (v, i))
+			g = kernel.run_guest(cmd, 700, logpath)
+			r[v] = bench_samples(g.lines)
+			if not r[v] or g.killed:
+				raise Failure('bench on %s gave no samples, see %s' % (v, logpath))
+		rounds.append(r)
+		say('round %d/%d done' % (i + 1, args.rounds))
+	text = bench_report(rounds)
+	with open(os.path.join(rdir, 'bench.txt'), 'w') as f:
+		f.write(text + '\n')
+	say('\n%s: %s/%s (ratio = B/A), %d rounds of 5 repetitions, %s\n'
+	    % (bid, vb, va, args.rounds, args.accel))
+	say(text)
+	say('\nresults: %s' % os.path.join(rdir, 'bench.txt'))
+	return 0
 
 
 def cmd_parse(args):
@@ -352,6 +436,15 @@ def main(argv=None):
 	p.add_argument('--install', action='store_true')
 	p.add_argument('--unit-only', action='store_true', help='only the canned-log tests')
 	p.set_defaults(fn=cmd_test)
+
+	p = sub.add_parser('bench', help='populate/mlock benchmark, patched vs base')
+	common(p)
+	p.add_argument('--accel', default=os.environ.get('ACCEL') or 'tcg',
+		       choices=['tcg', 'kvm'])
+	p.add_argument('--rounds', type=int, default=5)
+	p.add_argument('--pair', nargs=2, default=['base', 'patched'], metavar=('A', 'B'),
+		       help='variants to compare (default: base patched; base base is an A/A run)')
+	p.set_defaults(fn=cmd_bench)
 
 	p = sub.add_parser('parse', help='verdicts from saved console logs')
 	p.add_argument('logs', nargs='+')

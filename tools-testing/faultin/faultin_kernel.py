@@ -17,6 +17,7 @@ import overlay  # noqa: E402
 import qemu_config  # noqa: E402
 
 SELFTESTS = os.path.join(TOP, 'tools-testing', 'selftests', 'mm')
+BENCH = os.path.join(TOP, 'tools-testing', 'bench')
 FRAGMENTS = [os.path.join(HERE, 'configs', 'base.config'),
 	     os.path.join(SELFTESTS, 'config')]
 
@@ -146,8 +147,8 @@ def build(bid, variant, series, params, log=print, use_cache=True):
 	img = os.path.join(d['build'], params.kernel_path)
 	kind = 'rebuild' if os.path.exists(os.path.join(d['build'], 'vmlinux')) else 'full'
 	logpath = os.path.join(d['logs'], 'build-%s.log' % bid)
-	log('%s/%s: %s build (%s)' % (bid, variant, kind,
-				      ', '.join(written) if written else 'no overlay change'))
+	log('%s/%s: building (%s; overlay wrote %s)' % (
+		bid, variant, kind, ', '.join(written) if written else 'nothing'))
 	with open(logpath, 'w') as logf:
 		rc = _make(work, d['build'], params,
 			   ['-j' + jobs(), os.path.basename(params.kernel_path)], logf)
@@ -195,15 +196,60 @@ def compile_tests(bid, params, log=print):
 		r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT)
 	if r.returncode:
 		raise BuildError('%s: selftests did not compile:\n%s' % (bid, _tail(logpath, 30)))
+	_compile_upstream(src, params, inc, out, logpath, log)
+	for c in sorted(os.listdir(BENCH)):
+		if c.endswith('.c'):
+			_cc(params, [os.path.join(BENCH, c)], os.path.join(out, c[:-2]), [], logpath)
 	return out
+
+
+def upstream_tests():
+	out = []
+	with open(os.path.join(HERE, 'upstream.conf')) as f:
+		for line in f:
+			w = line.split('#', 1)[0].split()
+			if w:
+				out.append((w[0], w[1:]))
+	return out
+
+
+def _compile_upstream(src, params, inc, out, logpath, log):
+	"""Build upstream.conf's tests from the base tree, as its Makefile
+	would: the test plus vm_util.c (and thp_settings.c where it exists)."""
+	ksft = os.path.join(src, 'tools', 'testing', 'selftests')
+	mm = os.path.join(ksft, 'mm')
+	if not os.path.isdir(mm):
+		mm = os.path.join(ksft, 'vm')
+	for name, libs in upstream_tests():
+		main = os.path.join(mm, name + '.c')
+		if not os.path.exists(main):
+			log('%s: no upstream %s in this base' % (os.path.basename(src), name))
+			continue
+		extra = [os.path.join(mm, h) for h in ('vm_util.c', 'thp_settings.c')
+			 if os.path.exists(os.path.join(mm, h))]
+		_cc(params, [main] + extra, os.path.join(out, name),
+		    ['-I' + ksft, '-I' + mm, '-isystem', inc, '-lrt', '-lpthread', '-lm'] + libs,
+		    logpath)
+
+
+def _cc(params, sources, output, extra, logpath):
+	cmd = ['%sgcc' % params.cross_compile, '-Wall', '-O2', '-static', '-o', output]
+	with open(logpath, 'a') as logf:
+		r = subprocess.run(cmd + sources + extra, stdout=logf, stderr=subprocess.STDOUT)
+	if r.returncode:
+		raise BuildError('%s did not compile:\n%s' % (output, _tail(logpath, 30)))
 
 
 def make_initramfs(bid, params, bindir, busybox='/bin/busybox'):
 	d = _dirs(bid, params.linux_arch)
 	stage = os.path.join(d['tests'], 'root')
 	shutil.rmtree(stage, ignore_errors=True)
-	for sub in ('bin', 'dev', 'proc', 'sys', 'tmp', 'faultin'):
+	for sub in ('bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'faultin'):
 		os.makedirs(os.path.join(stage, sub))
+	with open(os.path.join(stage, 'etc', 'passwd'), 'w') as f:
+		f.write('root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n')
+	with open(os.path.join(stage, 'etc', 'group'), 'w') as f:
+		f.write('root:x:0:\nnogroup:x:65534:\n')
 	if not os.path.exists(busybox):
 		raise BuildError('%s is missing: run "make setup" (package busybox-static)' % busybox)
 	shutil.copy(busybox, os.path.join(stage, 'bin', 'busybox'))

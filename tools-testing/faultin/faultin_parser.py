@@ -4,7 +4,7 @@
 The guest runs one test binary per boot (see guest/init). Verdicts:
   pass     a TAP 'ok' line (and no kernel splat while the case ran)
   skip     'ok ... # SKIP'
-  fail     'not ok'
+  fail     'not ok', or planned cases left unreported by a 'Bail out!'
   hang     the case timed out: the kselftest harness reported 'Test
            terminated by timeout', or the guest's or host's watchdog killed
            the test while the case was running
@@ -23,6 +23,7 @@ VERDICTS = ('pass', 'skip', 'fail', 'hang', 'crash', 'missing')
 TAP_RE = re.compile(r'^\s*(ok|not ok)\s+(\d+)\b\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
 PLAN_RE = re.compile(r'^\s*1\.\.(\d+)\s*$')
 RUN_RE = re.compile(r'^#\s+RUN\s+(\S+)\s*\.\.\.')
+BAIL_RE = re.compile(r'^\s*Bail out!\s*(.*)$')
 HARNESS_TIMEOUT = 'Test terminated by timeout'
 CRASH_RE = re.compile(
 	r'(BUG: |kernel BUG at |Oops: |Oops\[|general protection fault|'
@@ -90,8 +91,15 @@ def _tap_verdict(status, directive, timed_out):
 	return 'fail'
 
 
-def parse_boot(binary, lines, killed=False) -> List[Result]:
-	"""Verdicts for the cases of @binary from one boot's console @lines."""
+KSFT_SKIP_RC = 4
+
+
+def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
+	"""Verdicts for the cases of @binary from one boot's console @lines.
+
+	@exit_status: the test predates TAP output; if it printed no TAP at
+	all and exited by itself, judge it by its exit status as kselftest's
+	runner.sh does (0 pass, 4 skip, anything else fail)."""
 	lines = as_lines(lines)
 	results: List[Result] = []
 	started = False
@@ -102,6 +110,7 @@ def parse_boot(binary, lines, killed=False) -> List[Result]:
 	last_t = None
 	boot_excerpt: List[str] = []
 	orphan_excerpt: List[str] = []
+	bail = None
 
 	for i, (t, raw) in enumerate(lines):
 		text = _strip(raw)
@@ -143,6 +152,10 @@ def parse_boot(binary, lines, killed=False) -> List[Result]:
 		m = PLAN_RE.match(text)
 		if m:
 			plan = int(m.group(1))
+			continue
+		m = BAIL_RE.match(text)
+		if m:
+			bail = m.group(1).strip() or 'no reason given'
 			continue
 		m = TAP_RE.match(text)
 		if m:
@@ -197,7 +210,18 @@ def parse_boot(binary, lines, killed=False) -> List[Result]:
 					      'no TAP line; ' + why, [], last_num + 1))
 		last_num += 1
 
+	if bail is not None and not guest_killed:
+		why = 'Bail out! ' + bail
+	if (not results and exit_status and plan is None and bail is None and
+	    not orphan_excerpt and not guest_killed and exit_rc is not None):
+		v = 'pass' if exit_rc == 0 else 'skip' if exit_rc == KSFT_SKIP_RC else 'fail'
+		end_t = lines[-1][0] if lines else None
+		secs = round(end_t - last_t, 2) if end_t is not None and last_t is not None else None
+		return [Result(binary, v, secs, 'no TAP; exit status %d, judged as '
+			       'kselftest runner.sh does' % exit_rc)]
 	if not results:
+		if bail is not None and not orphan_excerpt and not guest_killed:
+			return [Result(binary, 'fail', None, why)]
 		if orphan_excerpt:
 			return [Result(binary, 'crash', None, 'kernel splat while the test ran',
 				       orphan_excerpt)]
@@ -215,15 +239,29 @@ def parse_boot(binary, lines, killed=False) -> List[Result]:
 			results.append(Result('#%d' % n, 'hang', None, why, [], n))
 			running = False
 			continue
+		if bail is not None:
+			results.append(Result('#%d' % n, 'fail', None, why, [], n))
+			continue
 		results.append(Result('#%d' % n, 'missing', None,
 				      'planned, no TAP line; ' + (why or 'test ended early'),
 				      [], n))
 	if orphan_excerpt:
 		results.append(Result(binary, 'crash', None, 'kernel splat outside any case',
 				      orphan_excerpt))
+	_unique_names(results)
 	for r in results:
 		r.name = '%s:%s' % (binary, r.name)
 	return results
+
+
+def _unique_names(results):
+	"""Plain ksft tests may reuse a description; tell them apart by number."""
+	count = {}
+	for r in results:
+		count[r.name] = count.get(r.name, 0) + 1
+	for r in results:
+		if count[r.name] > 1 and r.num:
+			r.name = '%s [#%d]' % (r.name, r.num)
 
 
 def parse_log_file(path) -> Tuple[str, List[Tuple[Optional[float], str]], bool]:

@@ -99,6 +99,34 @@ class ParserTest(unittest.TestCase):
 			'futex_fault:robust_list_exit': 'skip',
 			'futex_fault:readonly_efault': 'pass'})
 
+	def test_bail_out_is_fail(self):
+		res = parse('bail-out.log')
+		self.assertEqual(verdicts(res), {'map_populate': 'fail'})
+		self.assertIn('socketpair', res['map_populate'].detail)
+		res = parser.parse_boot('t', ['faultin: run t', '1..2', 'ok 1 a',
+					      'Bail out! gone', 'faultin: exit t rc=1'])
+		self.assertEqual([(r.name, r.verdict) for r in res],
+				 [('t:a', 'pass'), ('t:#2', 'fail')])
+
+	def test_repeated_descriptions_stay_apart(self):
+		res = parser.parse_boot('t', ['faultin: run t', '1..3', 'ok 1 same',
+					      'not ok 2 same', 'ok 3 other',
+					      'faultin: exit t rc=1'])
+		self.assertEqual([(r.name, r.verdict) for r in res],
+				 [('t:same [#1]', 'pass'), ('t:same [#2]', 'fail'),
+				  ('t:other', 'pass')])
+
+	def test_exit_status_only_when_asked_and_no_tap(self):
+		log = ['faultin: run old', 'some text', 'faultin: exit old rc=0', 'faultin: done']
+		self.assertEqual(parser.parse_boot('old', log)[0].verdict, 'missing')
+		self.assertEqual(parser.parse_boot('old', log, exit_status=True)[0].verdict, 'pass')
+		for rc, want in [(4, 'skip'), (1, 'fail'), (137, 'hang')]:
+			log[2] = 'faultin: exit old rc=%d' % rc
+			self.assertEqual(parser.parse_boot('old', log, exit_status=True)[0].verdict,
+					 want, rc)
+		tap = ['faultin: run t', '1..1', 'not ok 1 a', 'faultin: exit t rc=0']
+		self.assertEqual(parser.parse_boot('t', tap, exit_status=True)[0].verdict, 'fail')
+
 	def test_only_ok_is_pass(self):
 		for line, want in [('ok 1 a', 'pass'), ('not ok 1 a', 'fail'),
 				   ('ok 1 a # SKIP why', 'skip'), ('not ok 1 a # TIMEOUT', 'hang'),

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Populating a file mapping across a page whose read fails must fail
- * cleanly: return an error within a bound, never re-issue the read forever.
+ * cleanly: return within a bound, never re-issue the read forever.
  *
  * The failing page comes from a scsi_debug disk booted with
  * scsi_debug.opts=2 (medium error): reads of sector 0x1234 and the few
  * sectors after it fail. The test maps the disk from offset 0 to a little
  * past that sector, so every page before the failing one can be read.
  *
- * Bound: the call must return within POPULATE_BOUND_S seconds. Measured
- * under QEMU TCG it returns in about 1 s; a kernel that retries forever is
- * stopped by the harness timeout and reported as a timeout.
+ * Every way of populating a mapping is covered: MADV_POPULATE_(READ|WRITE)
+ * (which fail with EFAULT), and the callers of __mm_populate(): mlock() and
+ * mlock2() (which report the failure as ENOMEM, as they do for any page
+ * GUP cannot fault in), mlock2(MLOCK_ONFAULT), mlockall(), mmap() with
+ * MAP_POPULATE or MAP_LOCKED, and mremap() growing a locked mapping (which
+ * ignore populate errors and must simply return). In each case the pages
+ * before the failing one must be resident afterwards.
+ *
+ * Bound: each call must return within POPULATE_BOUND_S seconds; under QEMU
+ * TCG they return in about 1 s. A kernel that retries forever is stopped by
+ * the harness timeout and reported as a timeout.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -31,12 +39,15 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
 #endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT		0x01
+#endif
 
 #define MEDIUM_ERR_SECTOR	0x1234	/* scsi_debug OPT_MEDIUM_ERR_ADDR */
 #define SECTOR_SIZE		512
 #define PAGES_PAST_BAD		16
 #define POPULATE_BOUND_S	10
-#define POPULATE_TIMEOUT_S	20
+#define POPULATE_TIMEOUT_S	15
 
 /* Find the scsi_debug disk; fill @path with its /dev node. */
 static int find_scsi_debug_disk(char *path, size_t len)
@@ -130,7 +141,7 @@ FIXTURE_VARIANT_ADD(eio, private)
 
 FIXTURE_SETUP(eio)
 {
-	char dev[64];
+	char dev[300];
 	char *probe;
 
 	self->fd = -1;
@@ -167,34 +178,19 @@ FIXTURE_SETUP(eio)
 
 FIXTURE_TEARDOWN(eio)
 {
+	munlockall();
 	if (self->map != MAP_FAILED)
 		munmap(self->map, self->size);
 	if (self->fd >= 0)
 		close(self->fd);
 }
 
-/*
- * Populate the whole mapping with @advice; expect EFAULT within the bound
- * and every page before the failing one to be resident afterwards.
- */
-static void populate_expect_efault(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(eio) *self, int advice,
-				   const char *name)
+/* Every page before the failing one must be resident. */
+static void expect_resident_before_bad(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(eio) *self)
 {
 	unsigned char *vec;
 	unsigned long i;
-	double t0, dt;
-	int ret, err;
-
-	t0 = now_s();
-	ret = madvise(self->map, self->size, advice);
-	err = errno;
-	dt = now_s() - t0;
-	TH_LOG("%s over bad page %lu: ret %d errno %d after %.2f s",
-	       name, self->bad_page, ret, ret ? err : 0, dt);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, EFAULT);
-	ASSERT_LT(dt, POPULATE_BOUND_S);
 
 	vec = malloc(self->size / self->psize);
 	ASSERT_NE(vec, NULL);
@@ -209,16 +205,149 @@ static void populate_expect_efault(struct __test_metadata *_metadata,
 	}
 }
 
+/* Log what a call did and check that it came back within the bound. */
+#define CHECK_CALL(what, ret, err, t0) do {				\
+	double __dt = now_s() - (t0);					\
+	TH_LOG("%s over bad page %lu: ret %ld errno %d after %.2f s",	\
+	       what, self->bad_page, (long)(ret), (ret) ? (err) : 0,	\
+	       __dt);							\
+	ASSERT_LT(__dt, POPULATE_BOUND_S);				\
+} while (0)
+
+/* Replace the fixture's mapping by one made with @extra mmap flags. */
+static double remap_with(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(eio) *self,
+			 const FIXTURE_VARIANT(eio) *variant, int extra)
+{
+	double t0;
+
+	ASSERT_EQ(munmap(self->map, self->size), 0);
+	t0 = now_s();
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			 variant->map_flags | extra, self->fd, 0);
+	return t0;
+}
+
 TEST_F_TIMEOUT(eio, madv_populate_read, POPULATE_TIMEOUT_S)
 {
-	populate_expect_efault(_metadata, self, MADV_POPULATE_READ,
-			       "MADV_POPULATE_READ");
+	double t0 = now_s();
+	int ret = madvise(self->map, self->size, MADV_POPULATE_READ);
+	int err = errno;
+
+	CHECK_CALL("MADV_POPULATE_READ", ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, EFAULT);
+	expect_resident_before_bad(_metadata, self);
 }
 
 TEST_F_TIMEOUT(eio, madv_populate_write, POPULATE_TIMEOUT_S)
 {
-	populate_expect_efault(_metadata, self, MADV_POPULATE_WRITE,
-			       "MADV_POPULATE_WRITE");
+	double t0 = now_s();
+	int ret = madvise(self->map, self->size, MADV_POPULATE_WRITE);
+	int err = errno;
+
+	CHECK_CALL("MADV_POPULATE_WRITE", ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, EFAULT);
+	expect_resident_before_bad(_metadata, self);
+}
+
+TEST_F_TIMEOUT(eio, mlock, POPULATE_TIMEOUT_S)
+{
+	double t0 = now_s();
+	int ret = mlock(self->map, self->size);
+	int err = errno;
+
+	CHECK_CALL("mlock", ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, ENOMEM);
+	expect_resident_before_bad(_metadata, self);
+}
+
+TEST_F_TIMEOUT(eio, mlock2, POPULATE_TIMEOUT_S)
+{
+	double t0 = now_s();
+	int ret = mlock2(self->map, self->size, 0);
+	int err = errno;
+
+	CHECK_CALL("mlock2", ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, ENOMEM);
+	expect_resident_before_bad(_metadata, self);
+}
+
+/* MLOCK_ONFAULT populates nothing, so it must succeed at once. */
+TEST_F_TIMEOUT(eio, mlock2_onfault, POPULATE_TIMEOUT_S)
+{
+	double t0 = now_s();
+	int ret = mlock2(self->map, self->size, MLOCK_ONFAULT);
+	int err = errno;
+
+	CHECK_CALL("mlock2(MLOCK_ONFAULT)", ret, err, t0);
+	ASSERT_EQ(ret, 0);
+}
+
+TEST_F_TIMEOUT(eio, mlockall_current, POPULATE_TIMEOUT_S)
+{
+	double t0 = now_s();
+	int ret = mlockall(MCL_CURRENT);
+	int err = errno;
+
+	CHECK_CALL("mlockall(MCL_CURRENT)", ret, err, t0);
+	ASSERT_EQ(ret, 0);
+	expect_resident_before_bad(_metadata, self);
+}
+
+TEST_F_TIMEOUT(eio, mlockall_future_mmap, POPULATE_TIMEOUT_S)
+{
+	double t0;
+
+	ASSERT_EQ(mlockall(MCL_FUTURE), 0);
+	t0 = remap_with(_metadata, self, variant, 0);
+	CHECK_CALL("mmap after mlockall(MCL_FUTURE)", self->map == MAP_FAILED,
+		   errno, t0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	expect_resident_before_bad(_metadata, self);
+}
+
+TEST_F_TIMEOUT(eio, map_populate, POPULATE_TIMEOUT_S)
+{
+	double t0 = remap_with(_metadata, self, variant, MAP_POPULATE);
+
+	CHECK_CALL("mmap(MAP_POPULATE)", self->map == MAP_FAILED, errno, t0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	expect_resident_before_bad(_metadata, self);
+}
+
+TEST_F_TIMEOUT(eio, map_locked, POPULATE_TIMEOUT_S)
+{
+	double t0 = remap_with(_metadata, self, variant, MAP_LOCKED);
+
+	CHECK_CALL("mmap(MAP_LOCKED)", self->map == MAP_FAILED, errno, t0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	expect_resident_before_bad(_metadata, self);
+}
+
+/* Growing a locked mapping populates the new part: over the bad page. */
+TEST_F_TIMEOUT(eio, mremap_locked_grow, POPULATE_TIMEOUT_S)
+{
+	size_t good = self->bad_page * self->psize;
+	void *grown;
+	double t0;
+
+	ASSERT_EQ(munmap(self->map, self->size), 0);
+	self->map = mmap(NULL, good, PROT_READ | PROT_WRITE,
+			 variant->map_flags, self->fd, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	ASSERT_EQ(mlock(self->map, good), 0);
+	t0 = now_s();
+	grown = mremap(self->map, good, self->size, MREMAP_MAYMOVE);
+	CHECK_CALL("mremap of a locked mapping", grown == MAP_FAILED, errno, t0);
+	if (grown == MAP_FAILED)
+		munmap(self->map, good);
+	self->map = grown;
+	ASSERT_NE(grown, MAP_FAILED);
+	expect_resident_before_bad(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
