@@ -9,6 +9,7 @@ VARIANT ?= patched
 VARIANTS ?= base patched
 TEST ?= populate_eio
 TESTS ?=
+DISTRO ?= linux-image-6.1.0-56-cloud-amd64 linux-image-6.12.117+deb12-cloud-amd64-unsigned
 ARCH ?= x86_64
 ifneq ($(V),)
 VERBOSE := -v
@@ -23,6 +24,7 @@ help:
 	@echo '                series, boot each, run all tests, print the results table'
 	@echo '  make test     harness checks, selftest compile, one real build-boot-run of'
 	@echo '                the default base (what .ci/run runs)'
+	@echo '  make distro   the tests on Debian prebuilt kernels (DISTRO packages)'
 	@echo '  make setup    apt-get what is missing, import BASES into the cache'
 	@echo '  make build    build one kernel (BASE, VARIANT)'
 	@echo '  make quick    edit-to-verdict: rebuild and run one TEST on BASE/VARIANT'
@@ -35,6 +37,7 @@ help:
 	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
 	@echo '  prefix:N, mutant:NAME) VARIANTS="$(VARIANTS)" TEST=$(TEST) ARCH=$(ARCH)'
 	@echo '  TESTS="a b" (a subset of tools-testing/faultin/tests.conf)'
+	@echo '  DISTRO="linux-image-..." (Debian kernel packages; empty to skip them)'
 	@echo '  KSRC=/path/to/linux (any kernel tree as the base; SERIES= picks patches/)'
 	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
 	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
@@ -45,6 +48,10 @@ setup:
 
 run:
 	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE) \
+		$(if $(TESTS),--tests $(TESTS)) --distro $(DISTRO)
+
+distro:
+	$(FAULTIN) run --install --bases --distro $(DISTRO) --arch $(ARCH) $(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
 test:
@@ -75,4 +82,4 @@ patches:
 reset-overlay:
 	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
 
-.PHONY: help setup run test unit build quick table parse patches reset-overlay bench
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro

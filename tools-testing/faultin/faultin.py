@@ -19,6 +19,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import faultin_distro  # noqa: E402
 import faultin_kernel as kernel  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
@@ -135,10 +136,29 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
 	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
 	       'results': []}
+	return run_tests(col, built.image, initrd, params, tests, args, rdir)
+
+
+def run_distro(package, params, tests, args, rdir):
+	"""The suite on a distribution's prebuilt kernel package."""
+	dk = faultin_distro.fetch(package, log=say)
+	base = dk.series() if dk.series() in overlay.BASES else '6.12'
+	bid = prepare(base, None)
+	overlay.ensure_work(bid, log=say)
+	kernel.configure(bid, params, log=say)
+	bindir = kernel.compile_tests(bid, params, log=say)
+	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk)
+	col = {'label': dk.label, 'base': package, 'variant': 'distro', 'key': dk.release,
+	       'build': {'kind': 'distro', 'seconds': 0.0}, 'results': []}
+	return run_tests(col, dk.image, initrd, params, tests, args, rdir)
+
+
+def run_tests(col, image, initrd, params, tests, args, rdir):
+	lab = col['label']
 	for name, timeout, extra, exit_status in tests:
 		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
 			name, timeout, extra)
-		cmd = kernel.qemu_command(params, built.image, initrd, append.strip(),
+		cmd = kernel.qemu_command(params, image, initrd, append.strip(),
 					  accel=args.accel)
 		deadline = BOOT_ALLOWANCE_S[args.accel] + timeout + 15
 		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (lab.replace(':', '-'), name))
@@ -220,6 +240,8 @@ def cmd_run(args):
 		series = series_of(b, args.ksrc)
 		for v in args.variants:
 			kernels.append(run_kernel(bid, v, series, params, tests, args, rdir))
+	for pkg in args.distro:
+		kernels.append(run_distro(pkg, params, tests, args, rdir))
 	ok, bad = report(kernels, rdir, args.expect)
 	say('run took %.1f s' % (time.monotonic() - t0))
 	return 1 if bad else 0
@@ -386,7 +408,7 @@ def main(argv=None):
 
 	def common(p, many_bases=False):
 		if many_bases:
-			p.add_argument('--bases', nargs='+', default=['6.12'],
+			p.add_argument('--bases', nargs='*', default=['6.12'],
 				       help='bases: 6.12 6.1 (default %(default)s)')
 		else:
 			p.add_argument('--base', default='6.12', help='default %(default)s')
@@ -419,6 +441,8 @@ def main(argv=None):
 	p.add_argument('--variants', nargs='+', default=['base', 'patched'])
 	p.add_argument('--tests', nargs='*', default=None, help='names from tests.conf')
 	p.add_argument('--install', action='store_true', help='apt-get what is missing')
+	p.add_argument('--distro', nargs='*', default=[], metavar='PKG',
+		       help="also run on these prebuilt Debian kernel packages (linux-image-*)")
 	p.set_defaults(fn=cmd_run)
 
 	p = sub.add_parser('quick', help='edit-to-verdict: rebuild and run one test')
@@ -457,7 +481,8 @@ def main(argv=None):
 	args = ap.parse_args(argv)
 	try:
 		return args.fn(args)
-	except (Failure, overlay.OverlayError, kernel.BuildError, ValueError) as e:
+	except (Failure, overlay.OverlayError, kernel.BuildError, faultin_distro.DistroError,
+		ValueError) as e:
 		print('faultin: error: %s' % e, file=sys.stderr)
 		return 2
 

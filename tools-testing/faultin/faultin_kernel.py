@@ -240,9 +240,12 @@ def _cc(params, sources, output, extra, logpath):
 		raise BuildError('%s did not compile:\n%s' % (output, _tail(logpath, 30)))
 
 
-def make_initramfs(bid, params, bindir, busybox='/bin/busybox'):
+def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None):
+	"""busybox, guest/init and the tests; with @distro (a prebuilt kernel
+	from faultin_distro), also the modules the tests need."""
 	d = _dirs(bid, params.linux_arch)
-	stage = os.path.join(d['tests'], 'root')
+	tag = distro.label if distro else 'source'
+	stage = os.path.join(d['tests'], 'root-' + tag)
 	shutil.rmtree(stage, ignore_errors=True)
 	for sub in ('bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'faultin'):
 		os.makedirs(os.path.join(stage, sub))
@@ -258,7 +261,10 @@ def make_initramfs(bid, params, bindir, busybox='/bin/busybox'):
 	os.chmod(os.path.join(stage, 'init'), 0o755)
 	for f in sorted(os.listdir(bindir)):
 		shutil.copy(os.path.join(bindir, f), os.path.join(stage, 'faultin', f))
-	cpio = os.path.join(d['tests'], 'initramfs.cpio')
+	if distro:
+		import faultin_distro
+		faultin_distro.stage_modules(distro, stage)
+	cpio = os.path.join(d['tests'], 'initramfs-%s.cpio' % tag)
 	names = subprocess.run(['find', '.'], cwd=stage, stdout=subprocess.PIPE,
 			       check=True).stdout
 	with open(cpio, 'wb') as out:
