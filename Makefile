@@ -32,6 +32,8 @@ help:
 	@echo '  make table    print the last results table'
 	@echo '  make parse LOG=file...   verdicts from saved console logs'
 	@echo '  make patches  regenerate patches/BASE from the faultin branch in the cache'
+	@echo '  make check    series checks: git am, checkpatch, each prefix builds, sparse/W=1'
+	@echo '  make mail     b4 prep + b4 send -o: the mails for BASE, nothing sent'
 	@echo '  make bench    populate/mlock benchmark, patched/base ratio (BASE, ROUNDS)'
 	@echo
 	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
@@ -79,7 +81,13 @@ parse:
 patches:
 	$(PYTHON) mm-overlay/overlay.py export --base $(BASE)
 
+check:
+	$(FAULTIN) check
+
+mail:
+	$(FAULTIN) b4 --base $(BASE)
+
 reset-overlay:
 	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
 
-.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail

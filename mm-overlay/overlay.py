@@ -392,9 +392,69 @@ def _fill_cover(cover, text_file):
 	with open(cover) as f:
 		s = f.read()
 	s = s.replace('*** SUBJECT HERE ***', subject.strip())
-	s = s.replace('*** BLURB HERE ***', body.strip())
+	s = s.replace('*** BLURB HERE ***', body.strip() + results_section(
+		os.path.basename(os.path.dirname(cover))))
 	with open(cover, 'w') as f:
 		f.write(s)
+
+
+def results_section(series):
+	"""The cover letter's results, generated from the harness's last
+	results table that has both the base and the patched kernel."""
+	import json
+	rdir = os.path.join(cache_dir(), 'results')
+	runs = sorted((d for d in os.listdir(rdir) if d != 'latest'), reverse=True) \
+		if os.path.isdir(rdir) else []
+	for run in runs:
+		path = os.path.join(rdir, run, 'results.json')
+		if not os.path.exists(path):
+			continue
+		with open(path) as f:
+			doc = json.load(f)
+		cols = [k for k in doc['kernels'] if k.get('base') == series and
+			k.get('variant') in ('base', 'patched')]
+		if len(cols) == 2 and all(_covers_all_tests(k) for k in cols):
+			return _format_results(doc, cols)
+	return ('\n\nResults: none yet (run "make run BASES=%s", then "make patches").'
+		% series)
+
+
+def _covers_all_tests(col):
+	with open(os.path.join(TOP, 'tools-testing', 'faultin', 'tests.conf')) as f:
+		want = {l.split()[0] for l in f if l.split() and not l.startswith('#')}
+	return want <= {r['name'].split(':', 1)[0] for r in col['results']}
+
+
+def _format_results(doc, cols):
+	bins = []
+	for k in cols:
+		for r in k['results']:
+			b = r['name'].split(':', 1)[0]
+			if b not in bins:
+				bins.append(b)
+	lines = ['', '', 'Results (generated from the faultin harness run of %s;' % doc['when'],
+		 'QEMU TCG, one boot per test binary):', '']
+	for b in bins:
+		parts = []
+		for k in cols:
+			n = {}
+			for r in k['results']:
+				if r['name'].split(':', 1)[0] == b:
+					n[r['verdict']] = n.get(r['verdict'], 0) + 1
+			parts.append('%s: %s' % (k['label'], ', '.join(
+				'%d %s' % (c, v) for v, c in sorted(n.items()))))
+		lines.append('  %-20s %s' % (b, '; '.join(parts)))
+	by = [{r['name']: r for r in k['results']} for k in cols]
+	diff = [n for n in by[0] if n in by[1] and by[0][n]['verdict'] != by[1][n]['verdict']]
+	if diff:
+		w = max(len(n) for n in diff)
+		lines += ['', 'Cases whose verdict the series changes:', '',
+			  '  %-*s  %-12s %s' % (w, 'case', cols[0]['label'], cols[1]['label'])]
+		for n in diff:
+			cell = ['%s %.1fs' % (x[n]['verdict'], x[n]['seconds'])
+				if x[n].get('seconds') is not None else x[n]['verdict'] for x in by]
+			lines.append('  %-*s  %-12s %s' % (w, n, cell[0], cell[1]))
+	return '\n'.join(lines)
 
 
 def series_touches(series):

@@ -23,6 +23,7 @@ import faultin_distro  # noqa: E402
 import faultin_kernel as kernel  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
+import faultin_series  # noqa: E402
 import qemu_config  # noqa: E402
 from faultin_kernel import overlay  # noqa: E402
 
@@ -374,6 +375,39 @@ def unit_tests():
 	return r.testsRun - len(r.failures) - len(r.errors), len(r.failures) + len(r.errors)
 
 
+def all_series():
+	return sorted(os.listdir(os.path.join(TOP, 'patches')))
+
+
+def run_checks(series_list, params, build=True):
+	"""Series checks (faultin_series); returns (passed, failed)."""
+	c = faultin_series.Check(say)
+	for series in series_list:
+		bid = prepare(series, None)
+		faultin_series.check_series(bid, series, params, c, say, build=build)
+	faultin_series.check_maintainers(prepare(series_list[0], None), c)
+	for f in c.failed:
+		say('FAILED CHECK: %s' % f.splitlines()[0])
+	return c.passed, len(c.failed)
+
+
+def cmd_check(args):
+	ensure_packages(args.series, install=False)
+	p, f = run_checks(args.series, qemu_config.load(args.arch), build=not args.no_build)
+	say('checks: %d passed, %d failed' % (p, f))
+	return 1 if f else 0
+
+
+def cmd_b4(args):
+	ensure_packages([args.base], install=False)
+	bid = prepare(args.base, None)
+	out = args.output or os.path.join(overlay.cache_dir(), 'mail', args.base)
+	shutil.rmtree(out, ignore_errors=True)
+	for m in faultin_series.b4_mails(bid, args.base, out, say):
+		say('  %s' % os.path.join(out, m))
+	return 0
+
+
 def cmd_test(args):
 	"""The project's test command: harness unit tests, the selftests compiled
 	against each base, and one real build-boot-run of the default base."""
@@ -395,6 +429,10 @@ def cmd_test(args):
 				kernels.append(run_kernel(bid, v, series_of(b, None), params,
 							  tests, args, rdir))
 		p, f = report(kernels, rdir, args.expect)
+		passed, failed = passed + p, failed + f
+		say('== series checks')
+		ensure_packages(all_series(), install=args.install)
+		p, f = run_checks(all_series(), params)
 		passed, failed = passed + p, failed + f
 	say('took %.1f s' % (time.monotonic() - t0))
 	say('faultin: %d passed, %d failed' % (passed, failed))
@@ -469,6 +507,18 @@ def main(argv=None):
 	p.add_argument('--pair', nargs=2, default=['base', 'patched'], metavar=('A', 'B'),
 		       help='variants to compare (default: base patched; base base is an A/A run)')
 	p.set_defaults(fn=cmd_bench)
+
+	p = sub.add_parser('check', help='series checks: git am, checkpatch, bisect builds, '
+			   'sparse/W=1, manifest, MAINTAINERS-snippet')
+	p.add_argument('--series', nargs='+', default=all_series())
+	p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
+	p.add_argument('--no-build', action='store_true', help='skip the build checks')
+	p.set_defaults(fn=cmd_check)
+
+	p = sub.add_parser('b4', help='b4 prep + b4 send -o: the mails, without sending')
+	p.add_argument('--base', default='6.12')
+	p.add_argument('--output', default=None)
+	p.set_defaults(fn=cmd_b4)
 
 	p = sub.add_parser('parse', help='verdicts from saved console logs')
 	p.add_argument('logs', nargs='+')

@@ -181,6 +181,18 @@ class SeriesTest(unittest.TestCase):
 					 overlay.series_touches(series), series)
 
 
+class SeriesCheckTest(unittest.TestCase):
+	def test_diagnostics_ignore_line_numbers(self):
+		import faultin_series
+		base = faultin_series._diagnostics(
+			'mm/gup.c:100:5: warning: symbol x was not declared\nCC mm/gup.o\n')
+		moved = faultin_series._diagnostics(
+			'mm/gup.c:130:5: warning: symbol x was not declared\n'
+			'mm/gup.c:2071:9: warning: unused variable y\n')
+		self.assertEqual(sorted(moved - base),
+				 ['mm/gup.c: warning: unused variable y'])
+
+
 class ConfigTest(unittest.TestCase):
 	def test_fragment_options(self):
 		w = wanted_options('CONFIG_A=y\n# CONFIG_B is not set\n#x\nCONFIG_C="s"\n')

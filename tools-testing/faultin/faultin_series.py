@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Checks that a series in patches/<base>/ is ready to send.
+
+For each series: the patches and the series file agree; the overlay
+manifest matches what the patches touch; 'git am' applies them to the base
+in a throwaway tree, signed off by a throwaway identity; checkpatch.pl
+--strict has nothing to say about the signed patches; every prefix of the
+series builds (overlay rebuilds); sparse (C=2) and W=1 report nothing new
+on the touched objects. Also MAINTAINERS-snippet against
+scripts/parse-maintainers.pl. Every failure names the patch and the check.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import faultin_kernel as kernel
+from faultin_kernel import overlay
+
+THROWAWAY = ['-c', 'user.name=Series Check', '-c', 'user.email=series-check@invalid']
+
+
+class Check:
+	def __init__(self, say):
+		self.say = say
+		self.passed = 0
+		self.failed = []
+
+	def ok(self, what):
+		self.passed += 1
+		self.say('  ok    %s' % what)
+
+	def fail(self, what, why):
+		self.failed.append('%s: %s' % (what, why))
+		self.say('  FAIL  %s: %s' % (what, why))
+
+
+def _run(cmd, cwd=None, env=None):
+	e = dict(os.environ, **(env or {}))
+	return subprocess.run(cmd, cwd=cwd, env=e, stdout=subprocess.PIPE,
+			      stderr=subprocess.STDOUT, text=True)
+
+
+def check_files(series, c):
+	d = overlay.series_dir(series)
+	listed = [os.path.basename(p) for p in overlay.series_patches(series)]
+	present = sorted(f for f in os.listdir(d)
+			 if f.endswith('.patch') and not f.startswith('0000-'))
+	what = '%s: series file vs patches' % series
+	if listed != present:
+		c.fail(what, 'series lists %s, directory has %s' % (listed, present))
+	else:
+		c.ok(what)
+	what = '%s: overlay manifest' % series
+	want = overlay.series_touches(series)
+	have = overlay.read_manifest(series)
+	if want != have:
+		c.fail(what, 'mm-overlay/manifest/%s says %s, the patches touch %s'
+		       % (series, have, want))
+	else:
+		c.ok(what)
+	return listed
+
+
+def apply_signed(bid, series, c, tmp):
+	"""git am the series onto the base in a throwaway worktree, with -s by a
+	throwaway identity; return the signed patches' paths (or None)."""
+	src = overlay.paths(bid)['src']
+	wt = os.path.join(tmp, 'tree')
+	r = _run(['git', '-C', src, 'worktree', 'add', '-q', '--detach', wt, overlay.BASE_TAG])
+	if r.returncode:
+		c.fail('%s: git am' % series, r.stdout.strip())
+		return None
+	try:
+		for p in overlay.series_patches(series):
+			r = _run(['git', *THROWAWAY, 'am', '-q', p], cwd=wt)
+			if r.returncode:
+				c.fail('%s: git am' % os.path.basename(p), r.stdout.strip()[-2000:])
+				return None
+		c.ok('%s: git am applies every patch to %s' % (series, bid))
+		# What a sender does: take authorship and sign off.
+		r = _run(['git', *THROWAWAY, 'rebase', '-q', '--exec',
+			  'git commit -q --amend --no-edit --reset-author -s', overlay.BASE_TAG],
+			 cwd=wt)
+		if r.returncode:
+			c.fail('%s: sign-off' % series, r.stdout.strip())
+			return None
+		out = os.path.join(tmp, 'signed')
+		r = _run(['git', *THROWAWAY, 'format-patch', '-q', '-o', out,
+			  overlay.BASE_TAG + '..HEAD'], cwd=wt)
+		if r.returncode:
+			c.fail('%s: format-patch' % series, r.stdout)
+			return None
+		return sorted(os.path.join(out, f) for f in os.listdir(out))
+	finally:
+		_run(['git', '-C', src, 'worktree', 'remove', '--force', wt])
+
+
+def checkpatch(bid, series, signed, c):
+	src = overlay.paths(bid)['src']
+	args = ['perl', os.path.join(src, 'scripts', 'checkpatch.pl'), '--strict',
+		'--no-tree', '--color=never']
+	history = _run(['git', '-C', src, 'rev-list', '--count', overlay.BASE_TAG]).stdout.strip()
+	if history == '1':
+		# An imported tree has no history, so no commit id can be looked up.
+		args += ['--ignore', 'UNKNOWN_COMMIT_ID']
+	for p, name in zip(signed, [os.path.basename(x) for x in overlay.series_patches(series)]):
+		extra = []
+		with open(p) as f:
+			text = f.read()
+		body = text.split('\n\n', 1)[1]
+		if re.match(r'commit [0-9a-f]{5,}', body):
+			# A stable backport: its first line must be the form
+			# stable-kernel-rules.rst asks for, which checkpatch's
+			# GIT_COMMIT_ID rule does not know.
+			what = '%s: stable "commit <sha1> upstream." line' % name
+			if re.match(r'commit [0-9a-f]{40} upstream\.\n', body):
+				c.ok(what + ' (checkpatch runs with --ignore GIT_COMMIT_ID)')
+				extra = ['--ignore', 'GIT_COMMIT_ID']
+			else:
+				c.fail(what, 'first body line: %r' % body.splitlines()[0])
+		r = _run(args + extra + [p])
+		m = re.search(r'total: (\d+) errors, (\d+) warnings, (\d+) checks', r.stdout)
+		what = '%s: checkpatch --strict' % name
+		if not m:
+			c.fail(what, r.stdout.strip()[-1000:])
+		elif m.group(1) != '0' or m.group(2) != '0':
+			c.fail(what, '%s errors, %s warnings:\n%s' % (m.group(1), m.group(2),
+								      r.stdout.strip()[-3000:]))
+		else:
+			c.ok('%s (%s checks)' % (what, m.group(3)))
+
+
+def bisect_builds(bid, series, params, c, log):
+	patches = overlay.series_patches(series)
+	for n in range(1, len(patches) + 1):
+		what = '%s: builds with patches 1..%d' % (os.path.basename(patches[n - 1]), n)
+		try:
+			b = kernel.build(bid, 'prefix:%d' % n, series, params, log=log)
+			c.ok('%s (%s %.0f s)' % (what, b.kind, b.seconds))
+		except kernel.BuildError as e:
+			c.fail(what, str(e)[-2000:])
+
+
+def _diagnostics(text):
+	"""sparse/compiler diagnostics with line and column numbers removed."""
+	out = set()
+	for line in text.splitlines():
+		m = re.match(r'^(\S+?):\d+:(?:\d+:)?\s*(warning|error):\s*(.*)$', line)
+		if m:
+			out.add('%s: %s: %s' % m.groups())
+	return out
+
+
+def static_checks(bid, series, params, c, log):
+	"""sparse (C=2) and W=1 on the objects the series touches: nothing new."""
+	objs = sorted(p[:-2] + '.o' for p in overlay.series_touches(series) if p.endswith('.c'))
+	if not objs:
+		return
+	d = kernel._dirs(bid, params.linux_arch)
+	work = overlay.paths(bid)['work']
+	found = {}
+	for variant in ('base', 'patched-series'):
+		v = 'base' if variant == 'base' else 'prefix:%d' % len(overlay.series_patches(series))
+		overlay.sync(bid, v, series, log)
+		kernel.configure(bid, params, log)
+		logpath = os.path.join(d['logs'], 'static-%s-%s.log' % (bid, variant))
+		with open(logpath, 'w') as logf:
+			rc = kernel._make(work, d['build'], params, ['C=2', 'W=1'] + objs, logf)
+		with open(logpath, errors='replace') as f:
+			text = f.read()
+		if rc:
+			c.fail('%s: sparse/W=1 on %s' % (series, variant), 'make failed, see %s' % logpath)
+			return
+		found[variant] = _diagnostics(text)
+	new = sorted(found['patched-series'] - found['base'])
+	what = '%s: sparse (C=2) and W=1 on %s' % (series, ' '.join(objs))
+	if new:
+		c.fail(what, 'new diagnostics:\n    ' + '\n    '.join(new))
+	else:
+		c.ok('%s: nothing new (%d already in the base)' % (what, len(found['base'])))
+
+
+def check_maintainers(bid, c):
+	src = overlay.paths(bid)['src']
+	snippet = os.path.join(overlay.TOP, 'MAINTAINERS-snippet')
+	with tempfile.TemporaryDirectory() as td:
+		out = os.path.join(td, 'out')
+		r = _run(['perl', os.path.join(src, 'scripts', 'parse-maintainers.pl'),
+			  '--order', '--input=' + snippet, '--output=' + out])
+		what = 'MAINTAINERS-snippet: parse-maintainers.pl --order'
+		if r.returncode:
+			c.fail(what, r.stdout.strip())
+			return
+		with open(snippet) as f, open(out) as g:
+			a, b = f.read(), g.read()
+		if a.strip() != b.strip():
+			c.fail(what, 'not in canonical order; parse-maintainers.pl would write:\n' + b)
+		else:
+			c.ok(what)
+	with open(snippet) as f:
+		files = [l.split(None, 1)[1].strip() for l in f if l.startswith('F:')]
+	ours = ['tools/testing/selftests/mm/' + x for x in
+		sorted(os.listdir(kernel.SELFTESTS)) if x.endswith('.c')]
+	missing = [x for x in ours if x not in files]
+	what = 'MAINTAINERS-snippet covers the selftests'
+	if missing:
+		c.fail(what, 'no F: line for %s' % ', '.join(missing))
+	else:
+		c.ok(what)
+
+
+def check_series(bid, series, params, c, log, build=True):
+	c.say('== series %s on %s' % (series, bid))
+	check_files(series, c)
+	with tempfile.TemporaryDirectory() as tmp:
+		signed = apply_signed(bid, series, c, tmp)
+		if signed:
+			checkpatch(bid, series, signed, c)
+	if build:
+		bisect_builds(bid, series, params, c, log)
+		static_checks(bid, series, params, c, log)
+
+
+def b4_mails(bid, series, outdir, log):
+	"""b4 prep-enrol the series on the imported base in a throwaway clone,
+	set our cover letter, and write the mails 'b4 send' would send
+	(b4 send -o: nothing leaves the machine)."""
+	src = overlay.paths(bid)['src']
+	d = overlay.series_dir(series)
+	with tempfile.TemporaryDirectory() as tmp:
+		repo = os.path.join(tmp, 'linux')
+		r = _run(['git', 'clone', '-q', '--shared', '-b', overlay.BRANCH, src, repo])
+		if r.returncode:
+			raise kernel.BuildError('clone for b4 failed: ' + r.stdout)
+		shutil.copy(os.path.join(overlay.TOP, '.b4-config'), os.path.join(repo, '.b4-config'))
+		env = {'GIT_CONFIG_COUNT': '2',
+		       'GIT_CONFIG_KEY_0': 'user.name', 'GIT_CONFIG_VALUE_0': 'Series Check',
+		       'GIT_CONFIG_KEY_1': 'user.email',
+		       'GIT_CONFIG_VALUE_1': 'series-check@invalid',
+		       'EDITOR': 'cp ' + os.path.join(tmp, 'cover')}
+		with open(os.path.join(d, '0000-cover-letter.patch')) as f:
+			cover = f.read()
+		subject = re.search(r'^Subject: \[PATCH[^\]]*\] (.*(?:\n .*)*)', cover, re.M)
+		body = cover.split('\n\n', 1)[1].split('\n-- \n')[0]
+		body = re.split(r'\n\S.*\(\d+\):\n', body)[0]  # drop the shortlog
+		with open(os.path.join(tmp, 'cover'), 'w') as f:
+			f.write(re.sub(r'\n ', ' ', subject.group(1)) + '\n\n' + body.strip() + '\n')
+		steps = [['b4', 'prep', '-e', overlay.BASE_TAG],
+			 ['b4', 'prep', '--edit-cover'],
+			 ['b4', 'prep', '--auto-to-cc'],
+			 ['b4', 'send', '-o', outdir]]
+		os.makedirs(outdir, exist_ok=True)
+		for step in steps:
+			r = _run(step, cwd=repo, env=env)
+			log('$ %s\n%s' % (' '.join(step), r.stdout.strip()))
+			if r.returncode:
+				raise kernel.BuildError('%s failed:\n%s' % (' '.join(step), r.stdout))
+	return sorted(os.listdir(outdir))
