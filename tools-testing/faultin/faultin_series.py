@@ -236,10 +236,13 @@ def b4_mails(bid, series, outdir, log):
 		if r.returncode:
 			raise kernel.BuildError('clone for b4 failed: ' + r.stdout)
 		shutil.copy(os.path.join(overlay.TOP, '.b4-config'), os.path.join(repo, '.b4-config'))
-		env = {'GIT_CONFIG_COUNT': '2',
+		# A throwaway identity, no signing key, and an SMTP 'server' that
+		# is never run: with -o, b4 only writes the messages.
+		env = {'GIT_CONFIG_COUNT': '3',
 		       'GIT_CONFIG_KEY_0': 'user.name', 'GIT_CONFIG_VALUE_0': 'Series Check',
 		       'GIT_CONFIG_KEY_1': 'user.email',
 		       'GIT_CONFIG_VALUE_1': 'series-check@invalid',
+		       'GIT_CONFIG_KEY_2': 'sendemail.smtpServer', 'GIT_CONFIG_VALUE_2': '/bin/true',
 		       'EDITOR': 'cp ' + os.path.join(tmp, 'cover')}
 		with open(os.path.join(d, '0000-cover-letter.patch')) as f:
 			cover = f.read()
@@ -248,10 +251,18 @@ def b4_mails(bid, series, outdir, log):
 		body = re.split(r'\n\S.*\(\d+\):\n', body)[0]  # drop the shortlog
 		with open(os.path.join(tmp, 'cover'), 'w') as f:
 			f.write(re.sub(r'\n ', ' ', subject.group(1)) + '\n\n' + body.strip() + '\n')
-		steps = [['b4', 'prep', '-e', overlay.BASE_TAG],
+		if series != '6.12':
+			# A stable series goes to the stable list.
+			n = int(env['GIT_CONFIG_COUNT'])
+			env['GIT_CONFIG_KEY_%d' % n] = 'b4.send-series-to'
+			env['GIT_CONFIG_VALUE_%d' % n] = 'stable@vger.kernel.org'
+			env['GIT_CONFIG_COUNT'] = str(n + 1)
+		steps = [['git', 'rebase', '-q', '--exec',
+			  'git commit -q --amend --no-edit --reset-author -s', overlay.BASE_TAG],
+			 ['b4', 'prep', '-e', overlay.BASE_TAG],
 			 ['b4', 'prep', '--edit-cover'],
 			 ['b4', 'prep', '--auto-to-cc'],
-			 ['b4', 'send', '-o', outdir]]
+			 ['b4', 'send', '-o', outdir, '--no-sign']]
 		os.makedirs(outdir, exist_ok=True)
 		for step in steps:
 			r = _run(step, cwd=repo, env=env)
