@@ -33,6 +33,7 @@ help:
 	@echo '  make parse LOG=file...   verdicts from saved console logs'
 	@echo '  make patches  regenerate patches/BASE from the faultin branch in the cache'
 	@echo '  make check    series checks: git am, checkpatch, each prefix builds, sparse/W=1'
+	@echo '  make mutants  each tools-testing/mutations patch must be caught by its tests'
 	@echo '  make mail     b4 prep + b4 send -o: the mails for BASE, nothing sent'
 	@echo '  make bench    populate/mlock benchmark, patched/base ratio (BASE, ROUNDS)'
 	@echo
@@ -84,10 +85,13 @@ patches:
 check:
 	$(FAULTIN) check
 
+mutants:
+	$(FAULTIN) mutants --base $(BASE) $(VERBOSE)
+
 mail:
 	$(FAULTIN) b4 --base $(BASE)
 
 reset-overlay:
 	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
 
-.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail mutants

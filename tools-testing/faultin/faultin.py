@@ -346,6 +346,56 @@ def cmd_bench(args):
 	return 0
 
 
+def mutations():
+	"""{name: [guarding test binaries]} from tools-testing/mutations/*.patch;
+	each patch's text names them in a 'Guarded by <binary>' phrase."""
+	import re
+	d = os.path.join(TOP, 'tools-testing', 'mutations')
+	out = {}
+	for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+		if f.endswith('.patch'):
+			with open(os.path.join(d, f)) as fh:
+				head = fh.read().split('\n--- ', 1)[0]
+			out[f[:-len('.patch')]] = re.findall(r"Guarded by (\w+)", head)
+	return out
+
+
+def cmd_mutants(args):
+	ensure_packages([args.base], install=False)
+	p, f = run_mutants(args.base, qemu_config.load(args.arch), args, args.names)
+	return 1 if f else 0
+
+
+def run_mutants(base, params, args, names=None):
+	"""Each mutation as an overlay rebuild of the base; its guarding tests
+	must pass on the base and must not all pass on the mutant."""
+	args.base = base
+	muts = mutations()
+	if names:
+		muts = {n: muts[n] for n in names}
+	bid = prepare(args.base, None)
+	series = series_of(args.base, None)
+	rdir = results_dir()
+	names = sorted({t for ts in muts.values() for t in ts})
+	tests = load_tests(names)
+	kernels = [run_kernel(bid, 'base', series, params, tests, args, rdir)]
+	caught = []
+	for m, guards in muts.items():
+		col = run_kernel(bid, 'mutant:' + m, series, params,
+				 [t for t in tests if t[0] in guards], args, rdir)
+		kernels.append(col)
+		bad = [r for r in col['results'] if r['verdict'] in ('fail', 'hang', 'crash')]
+		caught.append((m, len(bad)))
+	passed, failed = report(kernels, rdir, args.expect)
+	for m, n in caught:
+		if n:
+			say('mutation %s: caught by %d case(s)' % (m, n))
+		else:
+			say('MUTATION NOT CAUGHT: %s: its guarding tests all pass' % m)
+			failed += 1
+	return passed, failed
+
+
 def cmd_parse(args):
 	kernels = []
 	for path in args.logs:
@@ -429,6 +479,9 @@ def cmd_test(args):
 				kernels.append(run_kernel(bid, v, series_of(b, None), params,
 							  tests, args, rdir))
 		p, f = report(kernels, rdir, args.expect)
+		passed, failed = passed + p, failed + f
+		say('== mutations: each must be caught')
+		p, f = run_mutants(args.bases[0], params, args)
 		passed, failed = passed + p, failed + f
 		say('== series checks')
 		ensure_packages(all_series(), install=args.install)
@@ -519,6 +572,12 @@ def main(argv=None):
 	p.add_argument('--base', default='6.12')
 	p.add_argument('--output', default=None)
 	p.set_defaults(fn=cmd_b4)
+
+	p = sub.add_parser('mutants', help='each mutation patch must be caught by its tests')
+	common(p)
+	running(p)
+	p.add_argument('names', nargs='*', help='mutations (default: all)')
+	p.set_defaults(fn=cmd_mutants)
 
 	p = sub.add_parser('parse', help='verdicts from saved console logs')
 	p.add_argument('logs', nargs='+')
