@@ -228,52 +228,53 @@ static double remap_with(struct __test_metadata *_metadata,
 	return t0;
 }
 
+/*
+ * A call that must fail: @ret and @err are what it returned, @t0 when it
+ * started. It must be back within the bound, fail with @want, and leave
+ * the pages before the bad one resident.
+ */
+static void expect_failure(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(eio) *self, const char *what,
+			   int ret, int err, double t0, int want)
+{
+	CHECK_CALL(what, ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, want);
+	expect_resident_before_bad(_metadata, self);
+}
+
 TEST_F_TIMEOUT(eio, madv_populate_read, POPULATE_TIMEOUT_S)
 {
 	double t0 = now_s();
 	int ret = madvise(self->map, self->size, MADV_POPULATE_READ);
-	int err = errno;
 
-	CHECK_CALL("MADV_POPULATE_READ", ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, EFAULT);
-	expect_resident_before_bad(_metadata, self);
+	expect_failure(_metadata, self, "MADV_POPULATE_READ", ret, errno, t0,
+		       EFAULT);
 }
 
 TEST_F_TIMEOUT(eio, madv_populate_write, POPULATE_TIMEOUT_S)
 {
 	double t0 = now_s();
 	int ret = madvise(self->map, self->size, MADV_POPULATE_WRITE);
-	int err = errno;
 
-	CHECK_CALL("MADV_POPULATE_WRITE", ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, EFAULT);
-	expect_resident_before_bad(_metadata, self);
+	expect_failure(_metadata, self, "MADV_POPULATE_WRITE", ret, errno, t0,
+		       EFAULT);
 }
 
 TEST_F_TIMEOUT(eio, mlock, POPULATE_TIMEOUT_S)
 {
 	double t0 = now_s();
 	int ret = mlock(self->map, self->size);
-	int err = errno;
 
-	CHECK_CALL("mlock", ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, ENOMEM);
-	expect_resident_before_bad(_metadata, self);
+	expect_failure(_metadata, self, "mlock", ret, errno, t0, ENOMEM);
 }
 
 TEST_F_TIMEOUT(eio, mlock2, POPULATE_TIMEOUT_S)
 {
 	double t0 = now_s();
 	int ret = mlock2(self->map, self->size, 0);
-	int err = errno;
 
-	CHECK_CALL("mlock2", ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, ENOMEM);
-	expect_resident_before_bad(_metadata, self);
+	expect_failure(_metadata, self, "mlock2", ret, errno, t0, ENOMEM);
 }
 
 /* MLOCK_ONFAULT populates nothing, so it must succeed at once. */
