@@ -109,12 +109,12 @@ def load_tests(names=None):
 	tests = [(n, t, ' '.join(w for w in x.split() if w != 'exitcode'),
 		  'exitcode' in x.split()) for n, t, x in tests]
 	if names:
-		known = {t[0] for t in tests}
+		known = {t[0].split('=')[0] for t in tests}
 		bad = [n for n in names if n not in known]
 		if bad:
 			raise Failure('unknown test(s) %s; tests.conf has: %s'
 				      % (' '.join(bad), ' '.join(sorted(known))))
-		tests = [t for t in tests if t[0] in names]
+		tests = [t for t in tests if t[0].split('=')[0] in names]
 	return tests
 
 
@@ -156,9 +156,19 @@ def run_distro(package, params, tests, args, rdir):
 
 def run_tests(col, image, initrd, params, tests, args, rdir):
 	lab = col['label']
+	bindir = os.path.join(os.path.dirname(initrd), 'bin')
 	for name, timeout, extra, exit_status in tests:
+		# 'label=binary' runs one binary under several names (arguments
+		# differ); a binary this base does not have is a skip, said so.
+		name, _, binary = name.partition('=')
+		binary = binary or name
+		if not os.path.exists(os.path.join(bindir, binary)):
+			col['results'].append(parser.Result(
+				name, 'skip', None, '%s is not in this base' % binary).__dict__)
+			say('%s: %s: skip (not in this base)' % (lab, name))
+			continue
 		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
-			name, timeout, extra)
+			binary, timeout, extra)
 		cmd = kernel.qemu_command(params, image, initrd, append.strip(),
 					  accel=args.accel)
 		deadline = BOOT_ALLOWANCE_S[args.accel] + timeout + 15
@@ -166,7 +176,10 @@ def run_tests(col, image, initrd, params, tests, args, rdir):
 		g = kernel.run_guest(cmd, deadline, logpath,
 				     echo=(lambda s: print('  | ' + s, flush=True))
 				     if args.verbose else None)
-		res = parser.parse_boot(name, g.lines, g.killed, exit_status)
+		res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
+		if name != binary:
+			for r in res:
+				r.name = name + r.name[len(binary):]
 		for r in res:
 			col['results'].append(r.__dict__)
 		counts = {}

@@ -220,16 +220,30 @@ def _compile_upstream(src, params, inc, out, logpath, log):
 	mm = os.path.join(ksft, 'mm')
 	if not os.path.isdir(mm):
 		mm = os.path.join(ksft, 'vm')
-	for name, libs in upstream_tests():
-		main = os.path.join(mm, name + '.c')
+	for name, opts in upstream_tests():
+		# src=PATH (under selftests/; default mm/NAME.c), with=FILE (more
+		# sources from mm/), inc=DIR (under selftests/), -lLIB.
+		kv = [o.split('=', 1) for o in opts if '=' in o]
+		srcs = [v for k, v in kv if k == 'src']
+		main = os.path.join(ksft, srcs[0]) if srcs else os.path.join(mm, name + '.c')
 		if not os.path.exists(main):
 			log('%s: no upstream %s in this base' % (os.path.basename(src), name))
 			continue
-		extra = [os.path.join(mm, h) for h in ('vm_util.c', 'thp_settings.c')
-			 if os.path.exists(os.path.join(mm, h))]
+		extra = []
+		if not srcs:
+			extra = [os.path.join(mm, h) for h in ('vm_util.c', 'thp_settings.c')
+				 if os.path.exists(os.path.join(mm, h))]
+		extra += [os.path.join(mm, v) for k, v in kv if k == 'with']
+		if not all(os.path.exists(x) for x in extra):
+			log('%s: upstream %s lacks its helpers in this base' % (
+				os.path.basename(src), name))
+			continue
+		incs = ['-I' + os.path.join(ksft, v) for k, v in kv if k == 'inc']
+		libs = [o for o in opts if o.startswith('-l')]
+		# -D_GNU_SOURCE= as kselftest's lib.mk builds every test.
 		_cc(params, [main] + extra, os.path.join(out, name),
-		    ['-I' + ksft, '-I' + mm, '-isystem', inc, '-lrt', '-lpthread', '-lm'] + libs,
-		    logpath)
+		    ['-D_GNU_SOURCE=', '-pthread', '-I' + ksft, '-I' + mm] + incs +
+		    ['-isystem', inc, '-lrt', '-lpthread', '-lm'] + libs, logpath)
 
 
 def _cc(params, sources, output, extra, logpath):
