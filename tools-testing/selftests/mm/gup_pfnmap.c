@@ -11,7 +11,6 @@
  * case runs is reported by the harness as a crash).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,36 +23,9 @@
 #include <linux/io_uring.h>
 
 #include "../kselftest_harness.h"
+#include "faultin_util.h"
 
 #define PHYS_OFFSET	0xf0000UL	/* the BIOS area, below 1 MiB */
-
-static int find_scsi_debug_disk(char *path, size_t len)
-{
-	char mpath[300], model[64];
-	struct dirent *de;
-	int found = -1;
-	DIR *dir;
-	FILE *f;
-
-	dir = opendir("/sys/block");
-	if (!dir)
-		return -1;
-	while (found && (de = readdir(dir))) {
-		snprintf(mpath, sizeof(mpath), "/sys/block/%s/device/model",
-			 de->d_name);
-		f = fopen(mpath, "r");
-		if (!f)
-			continue;
-		if (fgets(model, sizeof(model), f) &&
-		    !strncmp(model, "scsi_debug", 10)) {
-			snprintf(path, len, "/dev/%s", de->d_name);
-			found = 0;
-		}
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
 
 FIXTURE(pfnmap)
 {

@@ -21,7 +21,6 @@
  * the harness timeout and reported as a timeout.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "faultin_util.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
@@ -48,41 +48,6 @@
 #define PAGES_PAST_BAD		16
 #define POPULATE_BOUND_S	10
 #define POPULATE_TIMEOUT_S	15
-
-/* Find the scsi_debug disk; fill @path with its /dev node. */
-static int find_scsi_debug_disk(char *path, size_t len)
-{
-	struct dirent *de;
-	char model[64];
-	DIR *dir;
-	int found = -1;
-
-	dir = opendir("/sys/block");
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir))) {
-		char mpath[512];
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(mpath, sizeof(mpath), "/sys/block/%s/device/model",
-			 de->d_name);
-		f = fopen(mpath, "r");
-		if (!f)
-			continue;
-		if (fgets(model, sizeof(model), f) &&
-		    !strncmp(model, "scsi_debug", 10)) {
-			snprintf(path, len, "/dev/%s", de->d_name);
-			found = 0;
-		}
-		fclose(f);
-		if (!found)
-			break;
-	}
-	closedir(dir);
-	return found;
-}
 
 static double now_s(void)
 {
