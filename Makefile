@@ -3,13 +3,16 @@
 
 PYTHON ?= python3
 FAULTIN := $(PYTHON) tools-testing/faultin/faultin.py
-BASES ?= 6.12 6.1
-BASE ?= 6.12
+BASES ?= mainline 6.12 6.1
+BASE ?= mainline
 VARIANT ?= patched
 VARIANTS ?= base patched
 TEST ?= populate_eio
 TESTS ?=
-DISTRO ?= linux-image-6.1.0-56-cloud-amd64 linux-image-6.12.117+deb12-cloud-amd64-unsigned
+# Debian's stock kernels: 7.3-rc7 (experimental), 7.2.13 (unstable), 6.12
+# and 6.1 (bookworm). linux-binary-* is the split packaging of 7.x.
+DISTRO ?= linux-binary-7.3-cloud-amd64 linux-binary-7.2.13+deb14-cloud-amd64 \
+	linux-image-6.12.117+deb12-cloud-amd64-unsigned linux-image-6.1.0-56-cloud-amd64
 ARCH ?= x86_64
 ifneq ($(V),)
 VERBOSE := -v
@@ -54,7 +57,7 @@ run:
 		$(if $(TESTS),--tests $(TESTS)) --distro $(DISTRO)
 
 distro:
-	$(FAULTIN) run --install --bases --distro $(DISTRO) --arch $(ARCH) $(VERBOSE) \
+	$(FAULTIN) run --install --no-checks --bases --distro $(DISTRO) --arch $(ARCH) $(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
 test:

@@ -36,11 +36,17 @@ IDENT = ['-c', 'user.name=faultin import', '-c', 'user.email=faultin@invalid']
 # a Signed-off-by at send time (README, "Sending").
 AUTHOR = ['-c', 'user.name=faultin developers', '-c', 'user.email=faultin@invalid']
 
-# Debian packages that carry each base.
+# Debian packages that carry each base. 'mainline' is the newest
+# linux-source-N.M in Debian's unstable and experimental suites, fetched
+# through a private apt configuration in the cache (faultin_apt.py); the
+# stable bases come from the system's own suite.
 BASES = {
+	'mainline': ('linux-source-N.M (unstable/experimental)', None),
 	'6.12': ('linux-source-6.12', '/usr/src/linux-source-6.12.tar.xz'),
 	'6.1': ('linux-source-6.1', '/usr/src/linux-source-6.1.tar.xz'),
 }
+# What each base's series is a backport of, if anything.
+STABLE_OF = {'6.12': 'mainline', '6.1': 'mainline'}
 
 
 class OverlayError(Exception):
@@ -120,13 +126,47 @@ def _series_hash(patch_files):
 	return h.hexdigest()
 
 
+def _mainline_tarball(log):
+	sys.path.insert(0, os.path.join(TOP, 'tools-testing', 'faultin'))
+	import faultin_apt
+	try:
+		return faultin_apt.fetch_source_tarball(log=log)
+	except faultin_apt.AptError as e:
+		raise OverlayError('mainline: %s' % e)
+
+
+def base_version(bid):
+	"""The exact version a base was imported from (Debian's version for
+	packaged bases), or None."""
+	f = os.path.join(paths(bid)['src'], '.git', 'faultin-version')
+	if os.path.exists(f):
+		with open(f) as fh:
+			return fh.read().strip() or None
+	return None
+
+
 def import_base(base, ksrc=None, log=print):
-	"""Make src/<base> a git repository of the pristine tree. Idempotent."""
+	"""Make src/<base> a git repository of the pristine tree. Idempotent;
+	for 'mainline', once per Debian version of the newest source."""
 	bid = base_id(base, ksrc)
 	src = paths(bid)['src']
-	if os.path.isdir(os.path.join(src, '.git')) and \
-	   git(src, 'tag', '-l', BASE_TAG, check=False).strip():
+	pkg, tarball, version = None, None, None
+	if base == 'mainline' and not ksrc:
+		tarball, pkg, version = _mainline_tarball(log)
+	have = os.path.isdir(os.path.join(src, '.git')) and \
+		git(src, 'tag', '-l', BASE_TAG, check=False).strip()
+	if have and (version is None or base_version(bid) == version):
 		return bid
+	if have:
+		old = src + '@' + (base_version(bid) or 'old').replace('~', '-')
+		log('%s: the archive moved from %s to %s; the old tree is kept in %s'
+		    % (bid, base_version(bid), version, old))
+		shutil.rmtree(old, ignore_errors=True)
+		os.rename(src, old)
+		p = paths(bid)
+		shutil.rmtree(p['work'], ignore_errors=True)
+		if os.path.exists(p['state']):
+			os.unlink(p['state'])
 	tmp = src + '.tmp'
 	shutil.rmtree(tmp, ignore_errors=True)
 	os.makedirs(os.path.dirname(src), exist_ok=True)
@@ -142,7 +182,9 @@ def import_base(base, ksrc=None, log=print):
 			shutil.copytree(ksrc, tmp, symlinks=True)
 			_commit_import(tmp, 'Import %s' % ksrc)
 	else:
-		pkg, tarball = BASES[base]
+		if not tarball:
+			pkg, tarball = BASES[base]
+			version = _dpkg_version(pkg)
 		if not os.path.exists(tarball):
 			raise OverlayError('%s is missing: run "make setup" (or apt-get install %s)'
 					   % (tarball, pkg))
@@ -150,9 +192,17 @@ def import_base(base, ksrc=None, log=print):
 		os.makedirs(tmp)
 		subprocess.run(['tar', '-xf', tarball, '--strip-components=1', '-C', tmp],
 			       check=True)
-		_commit_import(tmp, 'Import %s from Debian package %s' % (base, pkg))
+		_commit_import(tmp, 'Import %s from Debian package %s %s' % (base, pkg, version))
+		with open(os.path.join(tmp, '.git', 'faultin-version'), 'w') as f:
+			f.write('%s\n' % version)
 	os.rename(tmp, src)
 	return bid
+
+
+def _dpkg_version(pkg):
+	r = subprocess.run(['dpkg-query', '-W', '-f=${Version}', pkg],
+			   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+	return r.stdout.strip() or None
 
 
 def _commit_import(repo, msg):
@@ -193,8 +243,11 @@ def apply_series(bid, series, log=print):
 				   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 		if r.returncode:
 			git(src, 'am', '--abort', check=False)
-			raise OverlayError('%s does not apply to %s:\n%s'
-					   % (os.path.relpath(p, TOP), bid, r.stdout))
+			why = [l for l in r.stdout.splitlines()
+			       if l.startswith(('error:', 'Patch failed'))] or ['git am failed']
+			raise OverlayError('%s does not apply to %s %s: rebase due (%s)'
+					   % (os.path.relpath(p, TOP), bid,
+					      base_version(bid) or '', why[0]))
 	head = git(src, 'rev-parse', BRANCH).strip()
 	with open(stamp, 'w') as f:
 		f.write('%s %s\n' % (want, head))
@@ -434,6 +487,9 @@ def _format_results(doc, cols):
 				bins.append(b)
 	lines = ['', '', 'Results (generated from the faultin harness run of %s;' % doc['when'],
 		 'QEMU TCG, one boot per test binary):', '']
+	ver = cols[0].get('version')
+	if ver:
+		lines[-1:-1] = ['Base: %s, Debian source package version %s.' % (cols[0]['base'], ver)]
 	for b in bins:
 		parts = []
 		for k in cols:
@@ -483,14 +539,14 @@ def main(argv=None):
 		description='Generate and apply the faultin overlay (see module doc).')
 	ap.add_argument('cmd', choices=['import', 'apply-series', 'generate', 'sync', 'files',
 					'manifest', 'export'])
-	ap.add_argument('--base', default='6.12')
+	ap.add_argument('--base', default='mainline')
 	ap.add_argument('--ksrc', default=os.environ.get('KSRC') or None)
 	ap.add_argument('--series', default=None, help='patches/<series> (default: the base)')
 	ap.add_argument('--variant', default='patched')
 	a = ap.parse_args(argv)
 	try:
 		bid = base_id(a.base, a.ksrc)
-		series = a.series or ('6.12' if a.ksrc else a.base)
+		series = a.series or ('mainline' if a.ksrc else a.base)
 		if a.cmd == 'import':
 			import_base(a.base, a.ksrc)
 		elif a.cmd == 'apply-series':

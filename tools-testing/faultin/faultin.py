@@ -19,6 +19,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import faultin_apt  # noqa: E402
 import faultin_distro  # noqa: E402
 import faultin_kernel as kernel  # noqa: E402
 import faultin_parser as parser  # noqa: E402
@@ -29,7 +30,7 @@ from faultin_kernel import overlay  # noqa: E402
 
 TOP = kernel.TOP
 PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev',
-	    'cpio', 'xz-utils', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
+	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 
 
@@ -54,7 +55,7 @@ def missing_packages(names):
 def packages_for(bases):
 	pk = list(PACKAGES)
 	for b in bases:
-		if b in overlay.BASES:
+		if b in overlay.BASES and overlay.BASES[b][1]:
 			pk.append(overlay.BASES[b][0])
 	return pk
 
@@ -78,7 +79,10 @@ def ensure_packages(bases, install):
 
 
 def series_of(base, ksrc):
-	return os.environ.get('SERIES') or ('6.12' if ksrc else base)
+	return os.environ.get('SERIES') or ('mainline' if ksrc else base)
+
+
+_said_version = set()
 
 
 def prepare(base, ksrc):
@@ -86,6 +90,9 @@ def prepare(base, ksrc):
 	for b in [base] if not ksrc else []:
 		overlay.base_id(b)
 	bid = overlay.import_base(base, ksrc, log=say)
+	if bid not in _said_version:
+		_said_version.add(bid)
+		say('%s: %s' % (bid, overlay.base_version(bid) or 'version unknown (KSRC)'))
 	overlay.apply_series(bid, series_of(base, ksrc), log=say)
 	return bid
 
@@ -135,21 +142,36 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 	bindir = kernel.compile_tests(bid, params, log=say)
 	initrd = kernel.make_initramfs(bid, params, bindir)
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
+	       'version': overlay.base_version(bid),
 	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
 	       'results': []}
 	return run_tests(col, built.image, initrd, params, tests, args, rdir)
 
 
+def distro_base(dk):
+	"""The base whose selftests fit a distribution kernel: its own series
+	if we carry it, mainline for anything newer than our newest stable."""
+	ser = dk.series()
+	if ser in overlay.BASES:
+		return ser
+	stable = sorted((b for b in overlay.BASES if b[0].isdigit()),
+			key=lambda b: tuple(int(x) for x in b.split('.')))
+	if ser and tuple(int(x) for x in ser.split('.')) > \
+	   tuple(int(x) for x in stable[-1].split('.')):
+		return 'mainline'
+	return stable[-1]
+
+
 def run_distro(package, params, tests, args, rdir):
 	"""The suite on a distribution's prebuilt kernel package."""
 	dk = faultin_distro.fetch(package, log=say)
-	base = dk.series() if dk.series() in overlay.BASES else '6.12'
-	bid = prepare(base, None)
+	bid = prepare(distro_base(dk), None)
 	overlay.ensure_work(bid, log=say)
 	kernel.configure(bid, params, log=say)
 	bindir = kernel.compile_tests(bid, params, log=say)
 	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk)
 	col = {'label': dk.label, 'base': package, 'variant': 'distro', 'key': dk.release,
+	       'version': faultin_distro.package_version(dk),
 	       'build': {'kind': 'distro', 'seconds': 0.0}, 'results': []}
 	return run_tests(col, dk.image, initrd, params, tests, args, rdir)
 
@@ -173,10 +195,23 @@ def run_tests(col, image, initrd, params, tests, args, rdir):
 					  accel=args.accel)
 		deadline = BOOT_ALLOWANCE_S[args.accel] + timeout + 15
 		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (lab.replace(':', '-'), name))
-		g = kernel.run_guest(cmd, deadline, logpath,
-				     echo=(lambda s: print('  | ' + s, flush=True))
-				     if args.verbose else None)
-		res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
+		for attempt in (1, 2):
+			g = kernel.run_guest(cmd, deadline, logpath,
+					     echo=(lambda s: print('  | ' + s, flush=True))
+					     if args.verbose else None)
+			res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
+			if not parser.boot_failed(res):
+				break
+			# A splat before the test started is the guest's boot
+			# failing, not the test: boot once more, keep the log.
+			if attempt == 1:
+				os.rename(logpath, logpath[:-len('.log')] + '-boot1.log')
+				say('%s: %s: guest boot failed (%s); booting again'
+				    % (lab, name, res[0].excerpt[0].strip() if res[0].excerpt else '?'))
+			else:
+				res[0].name = binary + ':boot'
+				res[0].detail = 'guest boot failed twice: kernel splat before the ' \
+					'test started'
 		if name != binary:
 			for r in res:
 				r.name = name + r.name[len(binary):]
@@ -247,18 +282,75 @@ def cmd_run(args):
 	ensure_packages([b for b in bases if b], install=args.install)
 	params = qemu_config.load(args.arch)
 	tests = load_tests(args.tests)
-	rdir = results_dir()
-	kernels = []
-	for b in bases:
-		bid = prepare(b, args.ksrc)
-		series = series_of(b, args.ksrc)
-		for v in args.variants:
-			kernels.append(run_kernel(bid, v, series, params, tests, args, rdir))
 	for pkg in args.distro:
-		kernels.append(run_distro(pkg, params, tests, args, rdir))
+		if not pkg.startswith(('linux-image-', 'linux-binary-')):
+			raise Failure("unknown distro kernel package '%s' (want linux-image-* "
+				      "or linux-binary-*)" % pkg)
+	rdir = results_dir()
+	# The plan: every kernel column, so a run that stops part-way still
+	# writes a table of what it measured and marks what it did not run.
+	plan = []
+	for b in bases:
+		for v in args.variants:
+			plan.append(('source', b, v))
+	for pkg in args.distro:
+		plan.append(('distro', pkg, None))
+	kernels, failed_step = [], None
+	for i, (kind, what, v) in enumerate(plan):
+		step = '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
+		say('== [%d/%d] %s' % (i + 1, len(plan), step))
+		try:
+			if failed_step:
+				raise Failure('not run: an earlier step failed')
+			if kind == 'source':
+				bid = prepare(what, args.ksrc)
+				col = run_kernel(bid, v, series_of(what, args.ksrc), params, tests,
+						 args, rdir)
+			else:
+				col = run_distro(what, params, tests, args, rdir)
+		except KeyboardInterrupt:
+			failed_step = (step, 'interrupted')
+			kernels += [not_run(_step_name(p), 'interrupted') for p in plan[i:]]
+			break
+		except (Failure, overlay.OverlayError, kernel.BuildError,
+			faultin_distro.DistroError, faultin_apt.AptError, OSError,
+			subprocess.CalledProcessError) as e:
+			msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+			if not failed_step:
+				failed_step = (step, msg)
+				say('faultin: error: %s: %s' % (step, msg))
+			kernels.append(not_run(step, msg))
+			continue
+		kernels.append(col)
+		write_results(rdir, kernels)
 	ok, bad = report(kernels, rdir, args.expect)
+	cbad = 0
+	if not failed_step and not args.ksrc and args.checks:
+		say('== series checks (every series, every prefix built)')
+		try:
+			cok, cbad = run_checks(all_series(), params)
+			say('checks: %d passed, %d failed' % (cok, cbad))
+		except (Failure, overlay.OverlayError, kernel.BuildError) as e:
+			failed_step = ('series checks', str(e).strip().splitlines()[0])
 	say('run took %.1f s' % (time.monotonic() - t0))
-	return 1 if bad else 0
+	if failed_step:
+		say('faultin: run incomplete: step %s failed: %s (results so far: %s)'
+		    % (failed_step[0], failed_step[1], os.path.join(rdir, 'table.txt')))
+		return 2
+	return 1 if bad or cbad else 0
+
+
+def _step_name(p):
+	kind, what, v = p
+	return '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
+
+
+def not_run(step, why):
+	"""A column for a planned kernel that was not measured."""
+	return {'label': step.replace('/base', '').replace('/patched', '+series'),
+		'base': step, 'variant': 'not run', 'key': None,
+		'build': {'kind': 'not run', 'seconds': 0.0}, 'results': [],
+		'not_run': why}
 
 
 def cmd_quick(args):
@@ -426,8 +518,14 @@ def cmd_parse(args):
 def cmd_table(args):
 	path = args.json or os.path.join(overlay.cache_dir(), 'results', 'latest',
 					 'results.json')
-	with open(path) as f:
-		doc = json.load(f)
+	if not os.path.exists(path):
+		say('no results yet (%s does not exist): run "make run" or "make quick"' % path)
+		return 1
+	try:
+		with open(path) as f:
+			doc = json.load(f)
+	except ValueError as e:
+		raise Failure('%s is not a results file: %s' % (path, e))
 	say(printer.table(doc['kernels']))
 	return 0
 
@@ -442,12 +540,18 @@ def all_series():
 	return sorted(os.listdir(os.path.join(TOP, 'patches')))
 
 
-def run_checks(series_list, params, build=True):
-	"""Series checks (faultin_series); returns (passed, failed)."""
+def run_checks(series_list, params, build=True, build_only=None):
+	"""Series checks (faultin_series); returns (passed, failed). With
+	@build_only, only those series get the build checks (every prefix
+	builds, sparse/W=1): the others would each cost a cold kernel build."""
 	c = faultin_series.Check(say)
 	for series in series_list:
 		bid = prepare(series, None)
-		faultin_series.check_series(bid, series, params, c, say, build=build)
+		b = build and (build_only is None or series in build_only)
+		if build and not b:
+			say('== series %s: build checks left to "make check" and "make run"'
+			    % series)
+		faultin_series.check_series(bid, series, params, c, say, build=b)
 	faultin_series.check_maintainers(prepare(series_list[0], None), c)
 	for f in c.failed:
 		say('FAILED CHECK: %s' % f.splitlines()[0])
@@ -498,7 +602,7 @@ def cmd_test(args):
 		passed, failed = passed + p, failed + f
 		say('== series checks')
 		ensure_packages(all_series(), install=args.install)
-		p, f = run_checks(all_series(), params)
+		p, f = run_checks(all_series(), params, build_only=args.bases)
 		passed, failed = passed + p, failed + f
 	say('took %.1f s' % (time.monotonic() - t0))
 	say('faultin: %d passed, %d failed' % (passed, failed))
@@ -512,10 +616,10 @@ def main(argv=None):
 
 	def common(p, many_bases=False):
 		if many_bases:
-			p.add_argument('--bases', nargs='*', default=['6.12'],
-				       help='bases: 6.12 6.1 (default %(default)s)')
+			p.add_argument('--bases', nargs='*', default=['mainline'],
+				       help='bases: %s (default %%(default)s)' % ' '.join(overlay.BASES))
 		else:
-			p.add_argument('--base', default='6.12', help='default %(default)s')
+			p.add_argument('--base', default='mainline', help='default %(default)s')
 		p.add_argument('--ksrc', default=os.environ.get('KSRC') or None,
 			       help='use this kernel tree as the base (env KSRC)')
 		p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
@@ -546,7 +650,10 @@ def main(argv=None):
 	p.add_argument('--tests', nargs='*', default=None, help='names from tests.conf')
 	p.add_argument('--install', action='store_true', help='apt-get what is missing')
 	p.add_argument('--distro', nargs='*', default=[], metavar='PKG',
-		       help="also run on these prebuilt Debian kernel packages (linux-image-*)")
+		       help='also run on these prebuilt Debian kernel packages '
+		       '(linux-image-* or linux-binary-*)')
+	p.add_argument('--no-checks', dest='checks', action='store_false',
+		       help='skip the series checks at the end')
 	p.set_defaults(fn=cmd_run)
 
 	p = sub.add_parser('quick', help='edit-to-verdict: rebuild and run one test')
@@ -582,7 +689,7 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_check)
 
 	p = sub.add_parser('b4', help='b4 prep + b4 send -o: the mails, without sending')
-	p.add_argument('--base', default='6.12')
+	p.add_argument('--base', default='mainline')
 	p.add_argument('--output', default=None)
 	p.set_defaults(fn=cmd_b4)
 

@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run the suite on a distribution's prebuilt kernel instead of a source tree.
 
-A Debian kernel image package (linux-image-*) is fetched with apt-get
-download and unpacked with dpkg -x into the cache; its vmlinuz boots the
-guest, and the modules the tests need (with their dependencies, from
-modinfo) are decompressed into the initramfs for guest/init to insmod.
+A Debian kernel package is fetched with apt-get download and unpacked with
+dpkg -x into the cache. Two packagings exist: linux-image-* (Debian 12:
+boot/vmlinuz-REL and lib/modules/REL in one package) and, from 7.x on,
+linux-binary-* (usr/lib/modules/REL/vmlinuz) with its modules in the
+matching linux-modules-* package. Packages the system's apt sources do not
+carry (unstable, experimental) come through the private apt configuration
+of faultin_apt. The vmlinuz boots the guest, and the modules the tests
+need (with their dependencies, from modinfo) are decompressed into the
+initramfs for guest/init to insmod.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -14,9 +20,13 @@ import subprocess
 import tempfile
 
 from faultin_kernel import overlay
+import faultin_apt
 
-# What the tests need that distribution kernels build as modules.
-NEEDED_MODULES = ['scsi_debug', 'sd_mod']
+# What the tests need that distribution kernels build as modules: the
+# failing disk (populate_eio), a loop device with ext2 (futex_fault; Debian
+# builds ext2 into ext4), in load order; a name the kernel does not ship as
+# a module is built in.
+NEEDED_MODULES = ['scsi_debug', 'sd_mod', 'loop', 'ext2', 'ext4']
 
 
 class DistroError(Exception):
@@ -24,12 +34,12 @@ class DistroError(Exception):
 
 
 class DistroKernel:
-	def __init__(self, package, root, release):
+	def __init__(self, package, root, release, image, moddir):
 		self.package = package
 		self.root = root
 		self.release = release          # uname -r, e.g. 6.1.0-56-cloud-amd64
-		self.image = os.path.join(root, 'boot', 'vmlinuz-' + release)
-		self.moddir = os.path.join(root, 'lib', 'modules', release)
+		self.image = image
+		self.moddir = moddir
 
 	@property
 	def label(self):
@@ -41,30 +51,73 @@ class DistroKernel:
 		return m.group(1) if m else None
 
 
-def fetch(package, log=print):
+def package_version(dk):
+	"""The Debian version the kernel was unpacked from."""
+	f = os.path.join(dk.root, '.complete')
+	with open(f) as fh:
+		return fh.read().strip() or None
+
+
+def packages_of(package):
+	"""The packages that together hold a kernel and its modules."""
+	if package.startswith('linux-binary-'):
+		return [package, 'linux-modules-' + package[len('linux-binary-'):]]
+	return [package]
+
+
+def _download(package, dest, arch, log):
+	"""The system's apt first (stable suites), else the private one."""
+	r = subprocess.run(['apt-get', 'download', package], cwd=dest,
+			   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+	debs = [f for f in os.listdir(dest) if f.startswith(package + '_')]
+	if not r.returncode and debs:
+		return os.path.join(dest, debs[0])
+	try:
+		apt = faultin_apt.PrivateApt(arch)
+		apt.update(log=log)
+		return apt.download(package, dest, log=log)
+	except faultin_apt.AptError as e:
+		raise DistroError('%s: neither the system apt sources nor %s carry it (%s)'
+				  % (package, '+'.join(faultin_apt.SUITES), e))
+
+
+def fetch(package, log=print, arch='amd64'):
 	"""apt-get download + dpkg -x, once per package, into the cache."""
 	root = os.path.join(overlay.cache_dir(), 'distro', package)
-	if not os.path.isdir(os.path.join(root, 'boot')):
+	if not os.path.exists(os.path.join(root, '.complete')):
 		shutil.rmtree(root, ignore_errors=True)
 		shutil.rmtree(root + '.tmp', ignore_errors=True)
 		os.makedirs(os.path.dirname(root), exist_ok=True)
+		versions = []
 		with tempfile.TemporaryDirectory() as td:
 			os.chmod(td, 0o755)
-			log('fetching %s' % package)
-			r = subprocess.run(['apt-get', 'download', package], cwd=td,
-					   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-			debs = [f for f in os.listdir(td) if f.endswith('.deb')]
-			if r.returncode or not debs:
-				raise DistroError('apt-get download %s failed (run apt-get update?):\n%s'
-						  % (package, r.stdout.strip()))
-			subprocess.run(['dpkg', '-x', os.path.join(td, debs[0]), root + '.tmp'],
-				       check=True)
-			os.rename(root + '.tmp', root)
-	boot = os.path.join(root, 'boot')
-	images = sorted(f for f in os.listdir(boot) if f.startswith('vmlinuz-'))
-	if not images:
-		raise DistroError('%s has no boot/vmlinuz-*' % package)
-	return DistroKernel(package, root, images[0][len('vmlinuz-'):])
+			for pkg in packages_of(package):
+				log('fetching %s' % pkg)
+				deb = _download(pkg, td, arch, log)
+				subprocess.run(['dpkg', '-x', deb, root + '.tmp'], check=True)
+				versions.append(subprocess.run(
+					['dpkg-deb', '-f', deb, 'Version'], stdout=subprocess.PIPE,
+					text=True, check=True).stdout.strip())
+		with open(os.path.join(root + '.tmp', '.complete'), 'w') as f:
+			f.write(' '.join(sorted(set(versions))) + '\n')
+		os.rename(root + '.tmp', root)
+	images = sorted(glob.glob(os.path.join(root, 'boot', 'vmlinuz-*')))
+	if images:
+		rel = os.path.basename(images[0])[len('vmlinuz-'):]
+	else:
+		images = sorted(glob.glob(os.path.join(root, 'usr', 'lib', 'modules', '*',
+						       'vmlinuz')))
+		if not images:
+			raise DistroError('%s has no boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz'
+					  % package)
+		rel = os.path.basename(os.path.dirname(images[0]))
+	mods = [d for d in (os.path.join(root, 'lib', 'modules', rel),
+			    os.path.join(root, 'usr', 'lib', 'modules', rel))
+		if os.path.isdir(os.path.join(d, 'kernel'))]
+	if not mods:
+		raise DistroError('%s: no modules for %s (lib/modules/%s/kernel)'
+				  % (package, rel, rel))
+	return DistroKernel(package, root, rel, images[0], mods[0])
 
 
 def _find_module(moddir, name):
@@ -78,7 +131,10 @@ def _find_module(moddir, name):
 
 
 def _depends(path):
-	r = subprocess.run(['modinfo', '-F', 'depends', path], stdout=subprocess.PIPE,
+	# modinfo lives in /usr/sbin, which a user's PATH may lack.
+	modinfo = shutil.which('modinfo') or shutil.which(
+		'modinfo', path='/usr/sbin:/sbin') or 'modinfo'
+	r = subprocess.run([modinfo, '-F', 'depends', path], stdout=subprocess.PIPE,
 			   stderr=subprocess.DEVNULL, text=True)
 	return [d for d in r.stdout.strip().split(',') if d]
 

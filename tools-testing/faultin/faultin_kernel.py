@@ -3,6 +3,7 @@
 
 import hashlib
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -72,12 +73,75 @@ def read_config(path):
 	return out
 
 
-def _make(work, build, params, args, logf):
+def _make(work, build, params, args, logf, progress=None):
+	"""make in @work with output to @logf; with @progress (a BuildProgress),
+	show what the log says was built so far while make runs."""
 	cmd = ['make', '-C', work, 'O=' + build, 'ARCH=' + _karch(params)]
 	if params.cross_compile:
 		cmd.append('CROSS_COMPILE=' + params.cross_compile)
-	r = subprocess.run(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
-	return r.returncode
+	if progress is None:
+		r = subprocess.run(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
+		return r.returncode
+	t0 = time.monotonic()
+	p = subprocess.Popen(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
+	try:
+		with open(logf.name, errors='replace') as f:
+			while True:
+				try:
+					p.wait(timeout=1)
+				except subprocess.TimeoutExpired:
+					pass
+				progress.feed(f.read())
+				if p.returncode is not None:
+					break
+				progress.tick(time.monotonic() - t0)
+	except BaseException:
+		p.kill()
+		p.wait()
+		raise
+	progress.finish(time.monotonic() - t0)
+	return p.returncode
+
+
+class BuildProgress:
+	"""Objects built so far, counted in kbuild's quiet output ('  CC  x.o'),
+	against @estimate, the count of the last full build (None: unknown).
+	On a terminal (@out) one line is redrawn every second; otherwise @log
+	gets a line every 30 s."""
+	OBJ = re.compile(r'^[ \t]+(?:CC|AS|LD|AR)[ \t]')
+
+	def __init__(self, label, estimate, log=print, out=None):
+		self.label = label
+		self.estimate = estimate
+		self.log = log
+		self.out = out
+		self.done = 0
+		self.shown = 0.0
+		self._rest = ''
+
+	def feed(self, text):
+		lines = (self._rest + text).split('\n')
+		self._rest = lines.pop()
+		self.done += sum(1 for line in lines if self.OBJ.match(line))
+
+	def line(self, seconds):
+		return '%s: building: %d of ~%s objects, %.0f s' % (
+			self.label, self.done, self.estimate or '?', seconds)
+
+	def tick(self, seconds):
+		if seconds - self.shown < (1 if self.out else 30):
+			return
+		self.shown = seconds
+		if self.out:
+			self.out.write('\r' + self.line(seconds))
+			self.out.flush()
+		else:
+			self.log(self.line(seconds))
+
+	def finish(self, seconds):
+		if self.out and self.shown:
+			self.out.write('\r%s\n' % self.line(seconds))
+			self.out.flush()
 
 
 def _karch(params):
@@ -113,13 +177,27 @@ def configure(bid, params, log=print):
 			raise BuildError('make olddefconfig failed, see %s' % logpath)
 	have = read_config(cfg)
 	bad = ['%s=%s (got %s)' % (k, v, have.get(k, 'n'))
-	       for k, v in wanted_options(frag).items() if have.get(k, 'n') != v]
+	       for k, v in wanted_options(frag).items()
+	       if have.get(k, 'n') != v and _kconfig_has(work, k, log)]
 	if bad:
 		raise BuildError('%s: options the fragments ask for did not stick:\n  %s'
 				 % (bid, '\n  '.join(bad)))
 	with open(sfile, 'w') as f:
 		f.write(stamp)
 	return cfg
+
+
+def _kconfig_has(tree, option, log):
+	"""False (and said) for an option no Kconfig file of the tree defines:
+	it was renamed or folded into another (7.3 folded PROC_SYSCTL into
+	SYSCTL), so asking for it is not an error in this tree."""
+	r = subprocess.run(['grep', '-rqE', '--include=Kconfig*',
+			    r'^\s*(menu)?config\s+%s\s*$' % option[len('CONFIG_'):], tree])
+	if r.returncode == 1:
+		log('%s: %s is not in this tree\'s Kconfig; not asked for'
+		    % (os.path.basename(tree), option))
+		return False
+	return True
 
 
 class Built:
@@ -149,17 +227,36 @@ def build(bid, variant, series, params, log=print, use_cache=True):
 	logpath = os.path.join(d['logs'], 'build-%s.log' % bid)
 	log('%s/%s: building (%s; overlay wrote %s)' % (
 		bid, variant, kind, ', '.join(written) if written else 'nothing'))
+	countfile = os.path.join(d['build'], '.faultin-objcount')
+	try:
+		with open(countfile) as f:
+			estimate = int(f.read())
+	except (OSError, ValueError):
+		estimate = None
+	progress = BuildProgress('%s/%s' % (bid, variant), estimate, log,
+				 sys.stdout if sys.stdout.isatty() else None)
 	with open(logpath, 'w') as logf:
 		rc = _make(work, d['build'], params,
-			   ['-j' + jobs(), os.path.basename(params.kernel_path)], logf)
+			   ['-j' + jobs(), os.path.basename(params.kernel_path)], logf, progress)
 	if rc:
 		raise BuildError('%s/%s: kernel build failed:\n%s\n(full log: %s)'
 				 % (bid, variant, _tail(logpath, 25), logpath))
+	if kind == 'full':
+		with open(countfile, 'w') as f:
+			f.write('%d\n' % progress.done)
 	secs = time.monotonic() - t0
 	os.makedirs(os.path.dirname(cached), exist_ok=True)
 	shutil.copyfile(img, cached + '.tmp')
 	os.rename(cached + '.tmp', cached)
 	return Built(cached, secs, kind, key, written)
+
+
+def _first_error(path):
+	with open(path, errors='replace') as f:
+		for line in f:
+			if 'error' in line or 'undefined reference' in line:
+				return line.strip()
+	return 'see ' + path
 
 
 def _tail(path, n):
@@ -231,7 +328,9 @@ def _compile_upstream(src, params, inc, out, logpath, log):
 			continue
 		extra = []
 		if not srcs:
-			extra = [os.path.join(mm, h) for h in ('vm_util.c', 'thp_settings.c')
+			# thp_settings.c became hugepage_settings.c in 7.3.
+			extra = [os.path.join(mm, h) for h in ('vm_util.c', 'thp_settings.c',
+							      'hugepage_settings.c')
 				 if os.path.exists(os.path.join(mm, h))]
 		extra += [os.path.join(mm, v) for k, v in kv if k == 'with']
 		if not all(os.path.exists(x) for x in extra):
@@ -251,7 +350,8 @@ def _cc(params, sources, output, extra, logpath):
 	with open(logpath, 'a') as logf:
 		r = subprocess.run(cmd + sources + extra, stdout=logf, stderr=subprocess.STDOUT)
 	if r.returncode:
-		raise BuildError('%s did not compile:\n%s' % (output, _tail(logpath, 30)))
+		raise BuildError('%s did not compile: %s\n%s' % (
+			output, _first_error(logpath), _tail(logpath, 30)))
 
 
 def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None):

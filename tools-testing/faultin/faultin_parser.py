@@ -189,7 +189,7 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 
 	if not started:
 		if boot_excerpt:
-			return [Result(binary, 'crash', None, 'kernel splat before the test ran',
+			return [Result(binary, 'crash', None, BOOT_SPLAT,
 				       boot_excerpt)]
 		return [Result(binary, 'hang' if killed else 'missing', None,
 			       'guest never started the test' + (' (%s)' % why if why else ''))]
@@ -252,6 +252,15 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 	for r in results:
 		r.name = '%s:%s' % (binary, r.name)
 	return results
+
+
+BOOT_SPLAT = 'kernel splat before the test ran'
+
+
+def boot_failed(results):
+	"""True if a boot's only result is a splat before the test started."""
+	return len(results) == 1 and results[0].verdict == 'crash' and \
+		results[0].detail == BOOT_SPLAT
 
 
 def _unique_names(results):

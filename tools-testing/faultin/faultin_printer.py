@@ -45,19 +45,21 @@ def table(kernels):
 	head = ['test'] + [k['label'] for k in kernels]
 	body = [[n] + [cell(b.get(n)) for b in by] for n in names]
 	builds = ['build'] + [_build(k.get('build')) for k in kernels]
-	w = [max(len(row[i]) for row in [head, builds] + body) for i in range(len(head))]
+	versions = ['version'] + [k.get('version') or '-' for k in kernels]
+	w = [max(len(row[i]) for row in [head, builds, versions] + body)
+	     for i in range(len(head))]
 	fmt = lambda row: '  '.join(c.ljust(w[i]) for i, c in enumerate(row)).rstrip()
 	out = [fmt(head), fmt(['-' * x for x in w])]
 	out += [fmt(r) for r in body]
-	out += [fmt(['-' * x for x in w]), fmt(builds)]
+	out += [fmt(['-' * x for x in w]), fmt(builds), fmt(versions)]
 	return '\n'.join(out)
 
 
 def _build(b):
 	if not b:
 		return '-'
-	if b['kind'] == 'cached':
-		return 'cached'
+	if b['kind'] in ('cached', 'not run', 'distro'):
+		return b['kind'].upper() if b['kind'] == 'not run' else b['kind']
 	return '%s %.0fs' % (b['kind'], b['seconds'])
 
 
@@ -65,6 +67,8 @@ def details(kernels):
 	"""Why each non-pass verdict happened, with kernel excerpts."""
 	out = []
 	for k in kernels:
+		if k.get('not_run'):
+			out.append('%s: NOT RUN (%s)' % (k['label'], k['not_run']))
 		for r in k['results']:
 			if r['verdict'] == 'pass':
 				continue

@@ -212,13 +212,107 @@ def check_maintainers(bid, c):
 		c.ok(what)
 
 
+def _subject(text):
+	m = re.search(r'^Subject: (?:\[PATCH[^\]]*\] )?(.*(?:\n .*)*)', text, re.M)
+	return re.sub(r'\n ', ' ', m.group(1)).strip() if m else ''
+
+
+def _normalized(text):
+	"""A patch's message and diff without what differs by base alone:
+	headers, index lines, hunk line numbers, the diffstat."""
+	head, _, diff = text.partition('\n---\n')
+	body = head.split('\n\n', 1)[1] if '\n\n' in head else ''
+	out = body.splitlines()
+	out.append('---')
+	for line in diff.splitlines():
+		if line.startswith('index ') or re.match(r'^ \S.*\|\s+\d+', line) or \
+		   re.match(r'^ \d+ files? changed', line) or line == '-- ':
+			continue
+		if line.startswith('@@'):
+			line = '@@' + line.split('@@')[2] if line.count('@@') >= 2 else '@@'
+		out.append(line)
+	return out
+
+
+def backport_diff(series, c, log):
+	"""What a stable maintainer reads: for each backport, which mainline
+	patch it carries and how it differs from it (message and code), like
+	git range-diff. Each backport must name the mainline patch it carries."""
+	import difflib
+	upstream = overlay.STABLE_OF.get(series)
+	if not upstream:
+		return
+	ups = {}
+	for p in overlay.series_patches(upstream):
+		with open(p) as f:
+			t = f.read()
+		ups[_subject(t)] = (os.path.basename(p), t)
+	for p in overlay.series_patches(series):
+		with open(p) as f:
+			t = f.read()
+		name = os.path.basename(p)
+		subj = _subject(t)
+		if subj not in ups:
+			body = t.split('\n\n', 1)[1] if '\n\n' in t else ''
+			if re.match(r'commit [0-9a-f]{40} upstream\.', body):
+				log('  %s: backport of a merged upstream commit (%s)'
+				    % (name, body.split()[1][:12]))
+				continue
+			c.fail('%s: %s: mainline counterpart' % (series, name),
+			       'no patch of patches/%s has the subject %r' % (upstream, subj))
+			continue
+		uname, ut = ups[subj]
+		what = '%s: %s names the patches/%s patch it carries' % (series, name, upstream)
+		if 'patches/%s/%s' % (upstream, uname[:4]) in t.split('\n---\n')[0]:
+			c.ok(what)
+		else:
+			c.fail(what, 'its message does not say patches/%s/%s'
+			       % (upstream, uname[:4]))
+		d = list(difflib.unified_diff(_normalized(ut), _normalized(t),
+					      'patches/%s/%s' % (upstream, uname),
+					      'patches/%s/%s' % (series, name), lineterm='', n=1))
+		log('  range-diff %s/%s -> %s/%s: %s' % (
+			upstream, uname, series, name,
+			'%d line(s) differ' % sum(1 for x in d[2:] if x[:1] in '+-')
+			if d else 'identical'))
+		for line in d:
+			log('    ' + line)
+
+
+def b4_check(bid, series, c, log):
+	"""b4 prep + send -o in a throwaway clone: one mail per patch plus the
+	cover, addressed from the tree's own get_maintainer.pl."""
+	what = '%s: b4 send -o (dry run)' % series
+	with tempfile.TemporaryDirectory() as out:
+		try:
+			mails = b4_mails(bid, series, out, lambda m: None)
+		except kernel.BuildError as e:
+			c.fail(what, str(e).strip().splitlines()[0])
+			return
+		want = len(overlay.series_patches(series)) + 1
+		rcpt = set()
+		for m in mails:
+			with open(os.path.join(out, m), errors='replace') as f:
+				hdr = f.read().split('\n\n', 1)[0]
+			for h in re.findall(r'^(?:To|Cc): (.*(?:\n\s.*)*)', hdr, re.M):
+				rcpt.update(x.strip() for x in re.sub(r'\n\s+', ' ', h).split(','))
+	if len(mails) != want:
+		c.fail(what, '%d mails, want %d' % (len(mails), want))
+	elif not any('linux-mm@' in r for r in rcpt):
+		c.fail(what, 'get_maintainer.pl gave no linux-mm recipient: %s' % sorted(rcpt))
+	else:
+		c.ok('%s: %d mails to %s' % (what, len(mails), ', '.join(sorted(rcpt))))
+
+
 def check_series(bid, series, params, c, log, build=True):
-	c.say('== series %s on %s' % (series, bid))
+	c.say('== series %s on %s (%s)' % (series, bid, overlay.base_version(bid)))
 	check_files(series, c)
 	with tempfile.TemporaryDirectory() as tmp:
 		signed = apply_signed(bid, series, c, tmp)
 		if signed:
 			checkpatch(bid, series, signed, c)
+	backport_diff(series, c, log)
+	b4_check(bid, series, c, log)
 	if build:
 		bisect_builds(bid, series, params, c, log)
 		static_checks(bid, series, params, c, log)
@@ -251,7 +345,7 @@ def b4_mails(bid, series, outdir, log):
 		body = re.split(r'\n\S.*\(\d+\):\n', body)[0]  # drop the shortlog
 		with open(os.path.join(tmp, 'cover'), 'w') as f:
 			f.write(re.sub(r'\n ', ' ', subject.group(1)) + '\n\n' + body.strip() + '\n')
-		if series != '6.12':
+		if series in overlay.STABLE_OF:
 			# A stable series goes to the stable list.
 			n = int(env['GIT_CONFIG_COUNT'])
 			env['GIT_CONFIG_KEY_%d' % n] = 'b4.send-series-to'

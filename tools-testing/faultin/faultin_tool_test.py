@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Unit tests of the harness itself, over canned console logs in test_data/."""
 
+import ast
+import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +14,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import faultin  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
 import qemu_config  # noqa: E402
@@ -193,6 +197,67 @@ class SeriesCheckTest(unittest.TestCase):
 				 ['mm/gup.c: warning: unused variable y'])
 
 
+BUILD_LOG = """\
+make[1]: Entering directory '/root/.cache/faultin/build/mainline'
+  SYNC    include/config/auto.conf
+  HOSTCC  scripts/basic/fixdep
+  WRAP    arch/x86/include/generated/uapi/asm/bpf_perf_event.h
+  CC      scripts/mod/empty.o
+  AS      arch/x86/entry/entry_64.o
+  CC      mm/gup.o
+mm/gup.c: In function 'fault_in_safe_writeable':
+mm/gup.c:2071:9: warning: unused variable 'y' [-Wunused-variable]
+ 2071 |         int y;
+  AR      mm/built-in.a
+  LDS     arch/x86/kernel/vmlinux.lds
+  LD      vmlinux.o
+  CC [M]  fs/ext2/inode.o
+  OBJCOPY arch/x86/boot/setup.bin
+  BUILD   arch/x86/boot/bzImage
+Kernel: arch/x86/boot/bzImage is ready  (#1)
+"""
+
+
+class BuildProgressTest(unittest.TestCase):
+	def progress(self, estimate, out=None):
+		import faultin_kernel
+		self.logged = []
+		return faultin_kernel.BuildProgress('mainline/base', estimate,
+						    self.logged.append, out)
+
+	def test_counts_objects_across_split_reads(self):
+		p = self.progress(2100)
+		for i in range(0, len(BUILD_LOG), 7):
+			p.feed(BUILD_LOG[i:i + 7])
+		self.assertEqual(p.done, 6)
+		self.assertEqual(p.line(95.4), 'mainline/base: building: 6 of ~2100 objects, 95 s')
+		self.assertEqual(self.progress(None).line(3),
+				 'mainline/base: building: 0 of ~? objects, 3 s')
+
+	def test_plain_line_every_30_s(self):
+		p = self.progress(None)
+		p.feed(BUILD_LOG)
+		for t in (1, 29, 30, 45, 61):
+			p.tick(t)
+		p.finish(70)
+		self.assertEqual(self.logged, ['mainline/base: building: 6 of ~? objects, 30 s',
+					       'mainline/base: building: 6 of ~? objects, 61 s'])
+
+	def test_terminal_line_redrawn_every_second(self):
+		import io
+		out = io.StringIO()
+		p = self.progress(10, out)
+		p.feed(BUILD_LOG)
+		for t in (0.5, 1, 1.5, 2.1):
+			p.tick(t)
+		p.finish(3)
+		self.assertEqual(self.logged, [])
+		self.assertEqual(out.getvalue().split('\r'), [
+			'', 'mainline/base: building: 6 of ~10 objects, 1 s',
+			'mainline/base: building: 6 of ~10 objects, 2 s',
+			'mainline/base: building: 6 of ~10 objects, 3 s\n'])
+
+
 class ConfigTest(unittest.TestCase):
 	def test_fragment_options(self):
 		w = wanted_options('CONFIG_A=y\n# CONFIG_B is not set\n#x\nCONFIG_C="s"\n')
@@ -256,6 +321,321 @@ class OverlayTest(unittest.TestCase):
 				      tree], stdout=subprocess.PIPE, text=True).stdout
 		self.assertEqual(out.split(), ['mm/internal.h'])
 		self.assertEqual(read(os.path.join(src, 'mm', 'internal.h')), 'h\n')
+
+
+# argv[0] of a command whose program name is computed: (file, the expression
+# as ast.unparse() writes it) -> the programs it can name on this host.
+DYNAMIC_PROGRAMS = {
+	('faultin_kernel.py', "'qemu-system-' + params.qemu_arch"): ['qemu-system-x86_64'],
+	('faultin_kernel.py', "'%sgcc' % params.cross_compile"): ['gcc'],
+	# A script in the kernel tree.
+	('faultin_kernel.py', "os.path.join(work, 'scripts/kconfig/merge_config.sh')"): [],
+	# Decompresses .ko.xz, .ko.zst, .ko.gz modules.
+	('faultin_distro.py', 'tool'): ['xz', 'zstd', 'gzip'],
+	# modinfo, looked up in sbin too.
+	('faultin_distro.py', 'modinfo'): ['modinfo'],
+}
+SUBPROCESS_CALLS = {'run', 'Popen', 'call', 'check_call', 'check_output'}
+
+
+def harness_sources():
+	paths = [p for p in sorted(glob.glob(os.path.join(HERE, '*.py')))
+		 if os.path.basename(p) != os.path.basename(__file__)]
+	paths.append(os.path.join(overlay.TOP, 'mm-overlay', 'overlay.py'))
+	out = {}
+	for p in paths:
+		with open(p) as f:
+			out[p] = ast.parse(f.read(), p)
+	return out
+
+
+def _leftmost(node):
+	while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+		node = node.left
+	return node
+
+
+def _callee(call):
+	f = call.func
+	if isinstance(f, ast.Attribute):
+		if isinstance(f.value, ast.Name) and f.value.id == 'subprocess':
+			return 'subprocess.' + f.attr
+		return f.attr
+	return f.id if isinstance(f, ast.Name) else None
+
+
+def _calls(node, scope):
+	"""(innermost enclosing function or module, call) for every call."""
+	for child in ast.iter_child_nodes(node):
+		func = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+		inner = child if func else scope
+		if isinstance(child, ast.Call):
+			yield scope, child
+		yield from _calls(child, inner)
+
+
+def _params(scope):
+	if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+		return set()
+	a = scope.args
+	return {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+
+
+def programs_run(sources):
+	"""[(path, line, argv[0] expression)] for every command the sources run:
+	the first element of the list given to subprocess, or to one of our
+	functions that hands its parameter to subprocess, followed through the
+	variables, for loops and our functions' return values it came from."""
+	funcs, runners = {}, {'subprocess.' + c for c in SUBPROCESS_CALLS}
+	for path, tree in sources.items():
+		for n in ast.walk(tree):
+			if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+				funcs.setdefault(n.name, []).append((path, n))
+	for path, tree in sources.items():
+		for scope, call in _calls(tree, tree):
+			if (_callee(call) in runners and call.args and
+			    isinstance(_leftmost(call.args[0]), ast.Name) and
+			    _leftmost(call.args[0]).id in _params(scope)):
+				runners.add(scope.name)
+
+	def bound(scope, name):
+		out = []
+		for n in ast.walk(scope):
+			if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and
+							     t.id == name for t in n.targets):
+				out.append(n.value)
+			elif (isinstance(n, ast.For) and isinstance(n.target, ast.Name) and
+			      n.target.id == name):
+				for v in ([n.iter] if not isinstance(n.iter, ast.Name)
+					  else bound(scope, n.iter.id)):
+					out.extend(v.elts if isinstance(v, ast.List) else [v])
+		return out
+
+	def argv0(path, scope, node, seen):
+		node = _leftmost(node)
+		if isinstance(node, ast.List):
+			return [(path, node.lineno, node.elts[0])] if node.elts else []
+		if isinstance(node, ast.Name):
+			if node.id in _params(scope) and scope.name in runners:
+				return []	# its callers are scanned
+			vals = bound(scope, node.id)
+			if vals:
+				return [x for v in vals for x in argv0(path, scope, v, seen)]
+		name = _callee(node) if isinstance(node, ast.Call) else None
+		if name in funcs and name not in seen:
+			out = []
+			for fpath, f in funcs[name]:
+				for r in ast.walk(f):
+					if isinstance(r, ast.Return) and r.value is not None:
+						out += argv0(fpath, f, r.value, seen | {name})
+			if out:
+				return out
+		return [(path, node.lineno, node)]
+
+	out = []
+	for path, tree in sources.items():
+		for scope, call in _calls(tree, tree):
+			if _callee(call) in runners and call.args:
+				out += argv0(path, scope, call.args[0], set())
+	return out
+
+
+def dpkg_owners(path):
+	"""The packages that ship @path, whichever side of the /usr merge dpkg
+	has it on."""
+	tries = []
+	for p in (path, os.path.realpath(path)):
+		tries += [p, p[len('/usr'):] if p.startswith('/usr/') else '/usr' + p]
+	for p in dict.fromkeys(tries):
+		r = subprocess.run(['dpkg', '-S', p], stdout=subprocess.PIPE,
+				   stderr=subprocess.DEVNULL, text=True)
+		owners = set()
+		for line in r.stdout.splitlines() if r.returncode == 0 else []:
+			if ': ' in line and not line.startswith('diversion by'):
+				owners.update(o.strip().split(':')[0]
+					      for o in line.rsplit(': ', 1)[0].split(','))
+		if owners:
+			return sorted(owners)
+	return []
+
+
+def _always_installed(package):
+	r = subprocess.run(['dpkg-query', '-W', '-f=${Priority} ${Essential}', package],
+			   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+	prio, _, essential = r.stdout.partition(' ')
+	return prio == 'required' or essential.strip() == 'yes'
+
+
+@unittest.skipUnless(shutil.which('dpkg') and shutil.which('dpkg-query'),
+		     'needs dpkg to map programs to Debian packages')
+class SetupInstallsWhatHarnessRunsTest(unittest.TestCase):
+	"""Every program the harness runs comes with a required package or one
+	in faultin.PACKAGES, which 'make setup' installs."""
+
+	def programs(self):
+		names, computed = {}, []
+		for path, line, node in programs_run(harness_sources()):
+			where = '%s:%d' % (os.path.relpath(path, overlay.TOP), line)
+			if isinstance(node, ast.Constant) and isinstance(node.value, str):
+				names.setdefault(node.value, where)
+				continue
+			key = (os.path.basename(path), ast.unparse(node))
+			if key not in DYNAMIC_PROGRAMS:
+				computed.append('%s: %s' % (where, key[1]))
+			for n in DYNAMIC_PROGRAMS.get(key, []):
+				names.setdefault(n, where)
+		self.assertEqual(computed, [], 'program names computed at run time: '
+				 'add them to DYNAMIC_PROGRAMS')
+		return names
+
+	def test_scan_finds_known_programs(self):
+		names = self.programs()
+		for n in ('git', 'make', 'modinfo', 'apt-get', 'dpkg-deb', 'cpio',
+			  'qemu-system-x86_64'):
+			self.assertIn(n, names)
+
+	def test_setup_installs_every_program(self):
+		sbin = os.pathsep.join([os.environ.get('PATH', os.defpath), '/usr/sbin', '/sbin'])
+		bad = []
+		for name, where in sorted(self.programs().items()):
+			if os.path.isabs(name):
+				continue
+			path = shutil.which(name) or shutil.which(name, path=sbin)
+			if not path:
+				bad.append('%s (run at %s) is not installed' % (name, where))
+				continue
+			owners = dpkg_owners(path)
+			if not owners:
+				bad.append('%s: no package ships %s' % (name, path))
+			elif not any(o in faultin.PACKAGES or _always_installed(o) for o in owners):
+				bad.append('%s (run at %s) comes with %s, which is neither '
+					   'required nor in faultin.PACKAGES'
+					   % (name, where, ', '.join(owners)))
+		self.assertEqual(bad, [])
+
+
+class MainlineAndDistroTest(unittest.TestCase):
+	"""The mainline base, split Debian packaging, runs that stop part-way."""
+
+	def setUp(self):
+		self.td = tempfile.TemporaryDirectory()
+		self.old = os.environ.get('FAULTIN_CACHE')
+		os.environ['FAULTIN_CACHE'] = self.td.name
+
+	def tearDown(self):
+		if self.old is None:
+			del os.environ['FAULTIN_CACHE']
+		else:
+			os.environ['FAULTIN_CACHE'] = self.old
+		self.td.cleanup()
+
+	def test_split_packages(self):
+		import faultin_distro
+		self.assertEqual(faultin_distro.packages_of('linux-binary-7.3-cloud-amd64'),
+				 ['linux-binary-7.3-cloud-amd64', 'linux-modules-7.3-cloud-amd64'])
+		self.assertEqual(faultin_distro.packages_of('linux-image-6.1.0-56-cloud-amd64'),
+				 ['linux-image-6.1.0-56-cloud-amd64'])
+
+	def unpacked(self, package, files):
+		root = os.path.join(self.td.name, 'distro', package)
+		for f in files:
+			os.makedirs(os.path.dirname(os.path.join(root, f)), exist_ok=True)
+			open(os.path.join(root, f), 'w').close()
+		with open(os.path.join(root, '.complete'), 'w') as f:
+			f.write('7.3~rc7-1~exp1\n')
+		return root
+
+	def test_fetch_finds_usr_lib_modules_layout(self):
+		import faultin_distro
+		root = self.unpacked('linux-binary-7.3-cloud-amd64', [
+			'usr/lib/modules/7.3-cloud-amd64/vmlinuz',
+			'usr/lib/modules/7.3-cloud-amd64/kernel/drivers/scsi/scsi_debug.ko.xz'])
+		dk = faultin_distro.fetch('linux-binary-7.3-cloud-amd64', log=lambda m: None)
+		self.assertEqual(dk.release, '7.3-cloud-amd64')
+		self.assertEqual(dk.label, 'debian-7.3-cloud-amd64')
+		self.assertEqual(dk.image, os.path.join(root, 'usr/lib/modules/7.3-cloud-amd64/vmlinuz'))
+		self.assertEqual(dk.moddir, os.path.join(root, 'usr/lib/modules/7.3-cloud-amd64'))
+		self.assertEqual(faultin_distro.package_version(dk), '7.3~rc7-1~exp1')
+
+	def test_fetch_finds_boot_layout(self):
+		import faultin_distro
+		self.unpacked('linux-image-6.1.0-56-cloud-amd64', [
+			'boot/vmlinuz-6.1.0-56-cloud-amd64',
+			'lib/modules/6.1.0-56-cloud-amd64/kernel/drivers/scsi/sd_mod.ko'])
+		dk = faultin_distro.fetch('linux-image-6.1.0-56-cloud-amd64', log=lambda m: None)
+		self.assertEqual(dk.release, '6.1.0-56-cloud-amd64')
+		self.assertEqual(dk.series(), '6.1')
+
+	def test_distro_kernel_picks_the_base_whose_selftests_fit(self):
+		import faultin
+		import faultin_distro
+		for rel, want in [('7.3-cloud-amd64', 'mainline'),
+				  ('7.2.13+deb14-cloud-amd64', 'mainline'),
+				  ('6.12.117+deb12-cloud-amd64', '6.12'),
+				  ('6.1.0-56-cloud-amd64', '6.1')]:
+			dk = faultin_distro.DistroKernel('p', '/', rel, None, None)
+			self.assertEqual(faultin.distro_base(dk), want, rel)
+
+	def test_a_run_that_stops_keeps_a_table_and_says_what_it_did_not_run(self):
+		import faultin
+		rdir = faultin.results_dir()
+		done = {'label': 'mainline', 'base': 'mainline', 'variant': 'base',
+			'version': '7.3~rc7-1~exp1', 'build': {'kind': 'full', 'seconds': 400.0},
+			'results': [{'name': 'populate_eio:eio.shared.mlock', 'verdict': 'hang',
+				     'seconds': 15.0}]}
+		cols = [done, faultin.not_run('mainline/patched', 'kernel build failed'),
+			faultin.not_run('linux-binary-7.3-cloud-amd64', 'not run: an earlier step failed')]
+		faultin.write_results(rdir, cols)
+		text = read(os.path.join(rdir, 'table.txt'))
+		self.assertIn('populate_eio:eio.shared.mlock  hang 15.0s', text)
+		self.assertIn('mainline+series: NOT RUN (kernel build failed)', text)
+		self.assertIn('7.3~rc7-1~exp1', text)
+		self.assertTrue(os.path.exists(os.path.join(rdir, 'results.json')))
+
+	def test_table_with_no_results_says_so_in_one_line(self):
+		import contextlib
+		import io
+		import faultin
+		out = io.StringIO()
+		with contextlib.redirect_stdout(out):
+			rc = faultin.main(['table'])
+		self.assertEqual(rc, 1)
+		self.assertEqual(len(out.getvalue().splitlines()), 1)
+		self.assertIn('no results yet', out.getvalue())
+
+	def test_unknown_base_is_one_line(self):
+		with self.assertRaises(overlay.OverlayError) as e:
+			overlay.base_id('5.4')
+		self.assertEqual(len(str(e.exception).splitlines()), 1)
+		self.assertIn('mainline', str(e.exception))
+
+	def test_boot_splat_is_a_boot_failure(self):
+		lines = [(0.5, 'Linux version 6.12.117'),
+			 (1.0, 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI'),
+			 (1.1, 'RIP: 0010:sched_clock_cpu+0x10/0x1c0'),
+			 (2.0, '---[ end trace 0000000000000000 ]---')]
+		res = parser.parse_boot('futex_wait_uninitialized_heap', lines)
+		self.assertTrue(parser.boot_failed(res))
+		res = parse('oops-in-case.log')
+		self.assertFalse(parser.boot_failed(list(res.values())))
+
+	def test_private_apt_never_names_the_system_configuration(self):
+		import faultin_apt
+		apt = faultin_apt.PrivateApt('arm64')
+		opts = ' '.join(apt._opts())
+		self.assertIn(self.td.name, opts)
+		for o in ('Dir::Etc::sourcelist', 'Dir::Etc::sourceparts', 'Dir::State::Lists',
+			  'Dir::State::status', 'Dir::Cache', 'Dir::Etc::preferences',
+			  'Dir::Etc::preferencesparts'):
+			v = opts.split(o + '=', 1)[1].split()[0]
+			self.assertTrue(v.startswith(self.td.name), (o, v))
+		self.assertIn('APT::Architectures=arm64', opts)
+
+	def test_no_mirror_host_in_the_repository(self):
+		r = subprocess.run(['git', '-C', overlay.TOP, 'grep', '-n', '-I', '-E',
+				    r'(deb|ftp|mirror)[.-][a-z0-9.-]*\.(org|net|com)/'],
+				   stdout=subprocess.PIPE, text=True)
+		self.assertEqual(r.stdout, '')
 
 
 if __name__ == '__main__':

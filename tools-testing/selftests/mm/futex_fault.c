@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "faultin_util.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT	21
@@ -65,6 +66,7 @@ FIXTURE(ff)
 	int filefd;
 	pid_t child;
 	uint32_t *word;
+	char skip[512];		/* SETUP_SKIP() */
 };
 
 FIXTURE_VARIANT(ff)
@@ -130,8 +132,8 @@ FIXTURE_SETUP(ff)
 	}
 
 	if (mount_ext2(self))
-		SKIP(return, "no ext2 on a loop device: %s (CONFIG_BLK_DEV_LOOP, CONFIG_EXT2_FS, mke2fs)",
-		     strerror(errno));
+		SETUP_SKIP(return, "no ext2 on a loop device: %s (CONFIG_BLK_DEV_LOOP, CONFIG_EXT2_FS, mke2fs)",
+			   strerror(errno));
 	snprintf(path, sizeof(path), "%s/word", self->mnt);
 	self->filefd = open(path, O_RDWR | O_CREAT, 0600);
 	ASSERT_GE(self->filefd, 0);
@@ -146,7 +148,7 @@ FIXTURE_SETUP(ff)
 		ASSERT_EQ(madvise(self->word, self->psize, MADV_PAGEOUT), 0);
 		ASSERT_EQ(mincore(self->word, self->psize, &vec), 0);
 		if (vec & 1)
-			SKIP(return, "MADV_PAGEOUT left the page resident");
+			SETUP_SKIP(return, "MADV_PAGEOUT left the page resident");
 	}
 }
 
@@ -214,6 +216,7 @@ TEST_F_TIMEOUT(ff, wake_op, 30)
 	uint32_t other = 0;
 	long ret;
 
+	SKIP_IF_SETUP_SKIPPED();
 	set_word(_metadata, self, variant, 0);
 	share_cow(_metadata, self, variant);
 	/* Wake nobody on 'other'; set the word to 7 with the atomic op. */
@@ -229,6 +232,7 @@ TEST_F_TIMEOUT(ff, lock_pi, 30)
 {
 	long ret;
 
+	SKIP_IF_SETUP_SKIPPED();
 	set_word(_metadata, self, variant, 0);
 	share_cow(_metadata, self, variant);
 	ret = futex(self->word, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0, 0, NULL, 0);
@@ -272,6 +276,7 @@ TEST_F_TIMEOUT(ff, robust_exit, 30)
 	pthread_t t;
 	pid_t tid;
 
+	SKIP_IF_SETUP_SKIPPED();
 	ASSERT_EQ(pipe(o.to_main), 0);
 	ASSERT_EQ(pipe(o.to_owner), 0);
 	ASSERT_EQ(pthread_create(&t, NULL, robust_owner, &o), 0);

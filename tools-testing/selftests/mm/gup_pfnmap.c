@@ -33,6 +33,7 @@ FIXTURE(pfnmap)
 	int memfd;
 	int diofd;
 	char *map;
+	char skip[512];		/* SETUP_SKIP() */
 };
 
 FIXTURE_SETUP(pfnmap)
@@ -44,14 +45,14 @@ FIXTURE_SETUP(pfnmap)
 	self->map = MAP_FAILED;
 	self->memfd = open("/dev/mem", O_RDWR | O_SYNC);
 	if (self->memfd < 0)
-		SKIP(return, "/dev/mem: %s (CONFIG_DEVMEM)", strerror(errno));
+		SETUP_SKIP(return, "/dev/mem: %s (CONFIG_DEVMEM)", strerror(errno));
 	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->memfd, PHYS_OFFSET);
 	if (self->map == MAP_FAILED)
-		SKIP(return, "mmap of /dev/mem at %#lx: %s", PHYS_OFFSET,
-		     strerror(errno));
+		SETUP_SKIP(return, "mmap of /dev/mem at %#lx: %s", PHYS_OFFSET,
+			   strerror(errno));
 	if (find_scsi_debug_disk(dev, sizeof(dev)))
-		SKIP(return, "no scsi_debug disk for O_DIRECT (CONFIG_SCSI_DEBUG)");
+		SETUP_SKIP(return, "no scsi_debug disk for O_DIRECT (CONFIG_SCSI_DEBUG)");
 	self->diofd = open(dev, O_RDWR | O_DIRECT);
 	ASSERT_GE(self->diofd, 0);
 }
@@ -68,8 +69,10 @@ FIXTURE_TEARDOWN(pfnmap)
 
 TEST_F_TIMEOUT(pfnmap, odirect_read_into, 30)
 {
-	ssize_t ret = pread(self->diofd, self->map, self->psize, 0);
+	ssize_t ret;
 
+	SKIP_IF_SETUP_SKIPPED();
+	ret = pread(self->diofd, self->map, self->psize, 0);
 	ASSERT_EQ(ret, -1) {
 		TH_LOG("O_DIRECT read into a PFN mapping returned %zd", ret);
 	}
@@ -78,8 +81,10 @@ TEST_F_TIMEOUT(pfnmap, odirect_read_into, 30)
 
 TEST_F_TIMEOUT(pfnmap, odirect_write_from, 30)
 {
-	ssize_t ret = pwrite(self->diofd, self->map, self->psize, 0);
+	ssize_t ret;
 
+	SKIP_IF_SETUP_SKIPPED();
+	ret = pwrite(self->diofd, self->map, self->psize, 0);
 	ASSERT_EQ(ret, -1) {
 		TH_LOG("O_DIRECT write from a PFN mapping returned %zd", ret);
 	}
@@ -92,6 +97,7 @@ TEST_F_TIMEOUT(pfnmap, io_uring_register_buffer, 30)
 	struct iovec iov = { .iov_base = self->map, .iov_len = self->psize };
 	int ring, ret;
 
+	SKIP_IF_SETUP_SKIPPED();
 	ring = syscall(__NR_io_uring_setup, 4, &p);
 	if (ring < 0)
 		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)", strerror(errno));
@@ -108,6 +114,7 @@ TEST_F_TIMEOUT(pfnmap, vmsplice, 30)
 	int fds[2];
 	ssize_t ret;
 
+	SKIP_IF_SETUP_SKIPPED();
 	ASSERT_EQ(pipe(fds), 0);
 	ret = vmsplice(fds[1], &iov, 1, 0);
 	close(fds[0]);

@@ -25,6 +25,7 @@
 #include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
+#include "faultin_util.h"
 
 #define NR_PAGES	8
 
@@ -88,6 +89,7 @@ FIXTURE(vma_change)
 	size_t len;
 	char *area;
 	int uffd;
+	char skip[512];		/* SETUP_SKIP() */
 };
 
 FIXTURE_VARIANT(vma_change)
@@ -131,7 +133,7 @@ FIXTURE_SETUP(vma_change)
 	self->area = MAP_FAILED;
 	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
 	if (self->uffd < 0)
-		SKIP(return, "userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(errno));
+		SETUP_SKIP(return, "userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(errno));
 	ASSERT_EQ(ioctl(self->uffd, UFFDIO_API, &api), 0);
 
 	self->area = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
@@ -164,6 +166,7 @@ TEST_F_TIMEOUT(vma_change, mlock_retry_follows_new_vma, 20)
 	pthread_t thread;
 	int ret, err, i;
 
+	SKIP_IF_SETUP_SKIPPED();
 	ASSERT_EQ(pthread_create(&thread, NULL, handle_one_fault, &h), 0);
 	ret = mlock(self->area, self->len);
 	err = errno;

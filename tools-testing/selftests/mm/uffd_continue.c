@@ -33,6 +33,7 @@
 #include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
+#include "faultin_util.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB	0x0004U
@@ -93,6 +94,7 @@ FIXTURE(cont)
 	char *alias;	/* MAP_SHARED: the page cache as it is */
 	char *area;	/* registered for minor faults */
 	__u64 ioctls;
+	char skip[512];	/* SETUP_SKIP() */
 };
 
 FIXTURE_VARIANT(cont)
@@ -118,16 +120,16 @@ FIXTURE_SETUP(cont)
 	self->page = variant->hugetlb ? HPAGE_SIZE : (size_t)getpagesize();
 	self->len = NR_PAGES * self->page;
 	if (variant->hugetlb && hugepages_free() < 2 * NR_PAGES)
-		SKIP(return, "needs %d free 2 MiB huge pages (faultin.hugepages=)",
-		     2 * NR_PAGES);
+		SETUP_SKIP(return, "needs %d free 2 MiB huge pages (faultin.hugepages=)",
+			   2 * NR_PAGES);
 
 	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
 	if (self->uffd < 0)
-		SKIP(return, "userfaultfd: %s", strerror(errno));
+		SETUP_SKIP(return, "userfaultfd: %s", strerror(errno));
 	api.features = variant->hugetlb ? UFFD_FEATURE_MINOR_HUGETLBFS :
 					  UFFD_FEATURE_MINOR_SHMEM;
 	if (ioctl(self->uffd, UFFDIO_API, &api))
-		SKIP(return, "no minor fault support for this memory type");
+		SETUP_SKIP(return, "no minor fault support for this memory type");
 
 	self->memfd = memfd_create("uffd_continue",
 				   variant->hugetlb ? MFD_HUGETLB : 0);
@@ -210,6 +212,7 @@ static void fault_and_continue(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(cont, resolves_minor_fault, 30)
 {
+	SKIP_IF_SETUP_SKIPPED();
 	ASSERT_TRUE(self->ioctls & (1ULL << _UFFDIO_CONTINUE));
 	fault_and_continue(_metadata, self, 0);
 }
@@ -218,6 +221,7 @@ TEST_F_TIMEOUT(cont, write_after_continue, 30)
 {
 	char *p = self->area + self->page;
 
+	SKIP_IF_SETUP_SKIPPED();
 	fault_and_continue(_metadata, self, 1);
 	p[0] = 'Z';
 	p[self->page - 1] = 'Z';
@@ -240,6 +244,7 @@ TEST_F_TIMEOUT(cont, dontwake_until_wake, 30)
 	pthread_t t;
 	__s64 mapped;
 
+	SKIP_IF_SETUP_SKIPPED();
 	ASSERT_EQ(pthread_create(&t, NULL, read_one, &r), 0);
 	expect_minor_fault(_metadata, self, 2);
 	ASSERT_EQ(do_continue(self, start, self->page,
@@ -261,6 +266,7 @@ TEST_F_TIMEOUT(cont, bad_input, 30)
 	__s64 mapped;
 	char *anon;
 
+	SKIP_IF_SETUP_SKIPPED();
 	/* Unaligned start, unaligned length, a range that wraps around. */
 	EXPECT_EQ(do_continue(self, start + 1, self->page, 0, &mapped), -1);
 	EXPECT_EQ(errno, EINVAL);
