@@ -289,7 +289,9 @@ def b4_check(bid, series, c, log):
 		except kernel.BuildError as e:
 			c.fail(what, str(e).strip().splitlines()[0])
 			return
-		want = len(overlay.series_patches(series)) + 1
+		# b4 sends a one-patch series without a separate cover letter.
+		n = len(overlay.series_patches(series))
+		want = n + 1 if n > 1 else 1
 		rcpt = set()
 		for m in mails:
 			with open(os.path.join(out, m), errors='replace') as f:
