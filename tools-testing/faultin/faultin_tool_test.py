@@ -307,6 +307,25 @@ class OverlayTest(unittest.TestCase):
 		man = read(os.path.join(p['overlay'], 'patched', 'MANIFEST'))
 		self.assertIn('mm/gup.c', man)
 
+	def test_cover_results_need_every_test_of_tests_conf(self):
+		names = []
+		with open(os.path.join(HERE, 'tests.conf')) as f:
+			for line in f:
+				if line.split() and not line.startswith('#'):
+					names.append(line.split()[0].split('=')[0])
+		col = {'results': [{'name': n + ':x', 'verdict': 'pass'} for n in names]}
+		self.assertTrue(overlay._covers_all_tests(col))
+		col['results'].pop()
+		self.assertFalse(overlay._covers_all_tests(col))
+
+	def test_series_that_no_longer_applies_says_rebase_due_in_one_line(self):
+		with self.assertRaises(overlay.OverlayError) as e:
+			overlay.apply_series(self.bid, 'mainline', log=lambda m: None)
+		msg = str(e.exception)
+		self.assertEqual(len(msg.splitlines()), 1, msg)
+		self.assertIn('patches/mainline/0001-', msg)
+		self.assertIn('rebase due', msg)
+
 	def test_patch_variant_in_private_index(self):
 		src = overlay.paths(self.bid)['src']
 		patch = os.path.join(self.td.name, 'm.patch')
