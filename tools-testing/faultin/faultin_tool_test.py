@@ -638,6 +638,69 @@ class MainlineAndDistroTest(unittest.TestCase):
 		res = parse('oops-in-case.log')
 		self.assertFalse(parser.boot_failed(list(res.values())))
 
+	def guest_boots(self, boots):
+		"""run_tests() over fake guests: each boot prints the next list
+		of console lines; returns the column and the logs left behind."""
+		import argparse
+		import contextlib
+		import io
+		import faultin
+		import faultin_kernel
+		rdir = faultin.results_dir()
+		bindir = os.path.join(self.td.name, 'bin')
+		os.makedirs(bindir)
+		open(os.path.join(bindir, 'futex_wait_uninitialized_heap'), 'w').close()
+		calls = []
+
+		def fake_guest(cmd, deadline, logpath, echo=None):
+			lines = boots[len(calls)]
+			calls.append(logpath)
+			with open(logpath, 'w') as f:
+				f.write('\n'.join(t for _, t in lines))
+			return faultin_kernel.GuestRun(lines, False, 3.0, 0)
+
+		real = faultin_kernel.run_guest
+		faultin_kernel.run_guest = fake_guest
+		try:
+			col = {'label': 'debian-6.12', 'results': []}
+			args = argparse.Namespace(accel='tcg', verbose=False)
+			params = qemu_config.load('x86_64')
+			with contextlib.redirect_stdout(io.StringIO()):
+				faultin.run_tests(col, 'img', os.path.join(bindir, '..', 'i.cpio'),
+						  params, [('futex_wait_uninitialized_heap', 60, '',
+							    False)], args, rdir)
+		finally:
+			faultin_kernel.run_guest = real
+		return col, sorted(os.listdir(os.path.join(rdir, 'logs'))), len(calls)
+
+	SPLAT = [(0.5, 'Linux version 6.12.117'),
+		 (1.0, 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI'),
+		 (1.1, 'RIP: 0010:sched_clock_cpu+0x10/0x1c0'),
+		 (2.0, '---[ end trace 0000000000000000 ]---')]
+	PASS = [(0.5, 'Linux version 6.12.117'),
+		(2.0, 'faultin: run futex_wait_uninitialized_heap timeout=60 kernel=6.12'),
+		(2.1, 'TAP version 13'), (2.1, '1..1'),
+		(2.2, 'ok 1 futex-wait-uninitialized-heap'),
+		(2.3, 'faultin: exit futex_wait_uninitialized_heap rc=0'),
+		(2.4, 'faultin: done')]
+
+	def test_boot_splat_boots_again_and_the_test_counts(self):
+		col, logs, n = self.guest_boots([self.SPLAT, self.PASS])
+		self.assertEqual(n, 2)
+		self.assertEqual([(r['name'], r['verdict']) for r in col['results']],
+				 [('futex_wait_uninitialized_heap:futex-wait-uninitialized-heap',
+				   'pass')])
+		self.assertEqual(logs, ['debian-6.12-futex_wait_uninitialized_heap-boot1.log',
+					'debian-6.12-futex_wait_uninitialized_heap.log'])
+
+	def test_two_boot_splats_are_a_boot_failure_not_the_tests_crash(self):
+		col, logs, n = self.guest_boots([self.SPLAT, self.SPLAT])
+		self.assertEqual(n, 2)
+		(r,) = col['results']
+		self.assertEqual((r['name'], r['verdict']),
+				 ('futex_wait_uninitialized_heap:boot', 'crash'))
+		self.assertIn('guest boot failed twice', r['detail'])
+
 	def test_private_apt_never_names_the_system_configuration(self):
 		import faultin_apt
 		apt = faultin_apt.PrivateApt('arm64')
