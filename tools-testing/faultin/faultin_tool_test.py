@@ -268,20 +268,14 @@ class ConfigTest(unittest.TestCase):
 			self.assertTrue(qemu_config.load(a).kernel_path)
 
 
-class OverlayTest(unittest.TestCase):
-	"""The overlay on a tiny git 'kernel' instead of a real one."""
+class CacheTestCase(unittest.TestCase):
+	"""A test whose faultin cache (FAULTIN_CACHE) is a fresh temporary
+	directory."""
 
 	def setUp(self):
 		self.td = tempfile.TemporaryDirectory()
 		self.old = os.environ.get('FAULTIN_CACHE')
 		os.environ['FAULTIN_CACHE'] = self.td.name
-		tree = os.path.join(self.td.name, 'linux')
-		os.makedirs(os.path.join(tree, 'mm'))
-		for name, text in [('Makefile', 'all:\n'), ('mm/gup.c', 'a\nb\nc\n'),
-				   ('mm/internal.h', 'h\n')]:
-			with open(os.path.join(tree, name), 'w') as f:
-				f.write(text)
-		self.bid = overlay.import_base(None, tree, log=lambda m: None)
 
 	def tearDown(self):
 		if self.old is None:
@@ -289,6 +283,20 @@ class OverlayTest(unittest.TestCase):
 		else:
 			os.environ['FAULTIN_CACHE'] = self.old
 		self.td.cleanup()
+
+
+class OverlayTest(CacheTestCase):
+	"""The overlay on a tiny git 'kernel' instead of a real one."""
+
+	def setUp(self):
+		super().setUp()
+		tree = os.path.join(self.td.name, 'linux')
+		os.makedirs(os.path.join(tree, 'mm'))
+		for name, text in [('Makefile', 'all:\n'), ('mm/gup.c', 'a\nb\nc\n'),
+				   ('mm/internal.h', 'h\n')]:
+			with open(os.path.join(tree, name), 'w') as f:
+				f.write(text)
+		self.bid = overlay.import_base(None, tree, log=lambda m: None)
 
 	def test_sync_writes_only_changed_files(self):
 		p = overlay.paths(self.bid)
@@ -533,20 +541,8 @@ class SetupInstallsWhatHarnessRunsTest(unittest.TestCase):
 		self.assertEqual(bad, [])
 
 
-class MainlineAndDistroTest(unittest.TestCase):
+class MainlineAndDistroTest(CacheTestCase):
 	"""The mainline base, split Debian packaging, runs that stop part-way."""
-
-	def setUp(self):
-		self.td = tempfile.TemporaryDirectory()
-		self.old = os.environ.get('FAULTIN_CACHE')
-		os.environ['FAULTIN_CACHE'] = self.td.name
-
-	def tearDown(self):
-		if self.old is None:
-			del os.environ['FAULTIN_CACHE']
-		else:
-			os.environ['FAULTIN_CACHE'] = self.old
-		self.td.cleanup()
 
 	def test_split_packages(self):
 		import faultin_distro
