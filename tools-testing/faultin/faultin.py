@@ -301,7 +301,7 @@ def cmd_run(args):
 		say('== [%d/%d] %s' % (i + 1, len(plan), step))
 		try:
 			if failed_step:
-				raise Failure('not run: an earlier step failed')
+				raise Failure('an earlier step failed')
 			if kind == 'source':
 				bid = prepare(what, args.ksrc)
 				col = run_kernel(bid, v, series_of(what, args.ksrc), params, tests,

@@ -342,11 +342,10 @@ def b4_mails(bid, series, outdir, log):
 		       'EDITOR': 'cp ' + os.path.join(tmp, 'cover')}
 		with open(os.path.join(d, '0000-cover-letter.patch')) as f:
 			cover = f.read()
-		subject = re.search(r'^Subject: \[PATCH[^\]]*\] (.*(?:\n .*)*)', cover, re.M)
 		body = cover.split('\n\n', 1)[1].split('\n-- \n')[0]
 		body = re.split(r'\n\S.*\(\d+\):\n', body)[0]  # drop the shortlog
 		with open(os.path.join(tmp, 'cover'), 'w') as f:
-			f.write(re.sub(r'\n ', ' ', subject.group(1)) + '\n\n' + body.strip() + '\n')
+			f.write(_subject(cover) + '\n\n' + body.strip() + '\n')
 		if series in overlay.STABLE_OF:
 			# A stable series goes to the stable list.
 			n = int(env['GIT_CONFIG_COUNT'])
