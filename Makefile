@@ -35,6 +35,7 @@ help:
 	@echo '  make table    print the last results table'
 	@echo '  make parse LOG=file...   verdicts from saved console logs'
 	@echo '  make patches  regenerate patches/BASE from the faultin branch in the cache'
+	@echo '               (mainline: its selftest patches from tools-testing/selftests/mm)'
 	@echo '  make check    series checks: git am, checkpatch, each prefix builds, sparse/W=1'
 	@echo '  make mutants  each tools-testing/mutations patch must be caught by its tests'
 	@echo '  make mail     b4 prep + b4 send -o: the mails for BASE, nothing sent'

@@ -27,9 +27,10 @@ import faultin_printer as printer  # noqa: E402
 import faultin_series  # noqa: E402
 import qemu_config  # noqa: E402
 from faultin_kernel import overlay  # noqa: E402
+import selftest_patches  # noqa: E402
 
 TOP = kernel.TOP
-PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev',
+PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev', 'libnuma-dev', 'rsync',
 	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 
@@ -140,12 +141,13 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 	if built.kind != 'cached':
 		say('%s: %s build took %.1f s' % (lab, built.kind, built.seconds))
 	bindir = kernel.compile_tests(bid, params, log=say)
-	initrd = kernel.make_initramfs(bid, params, bindir)
+	ksft = kselftests_for(bid, params, tests)
+	initrd = kernel.make_initramfs(bid, params, bindir, kselftest=ksft)
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
 	       'version': overlay.base_version(bid),
 	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
 	       'results': []}
-	return run_tests(col, built.image, initrd, params, tests, args, rdir)
+	return run_tests(col, built.image, initrd, params, tests, args, rdir, ksft)
 
 
 def distro_base(dk):
@@ -169,22 +171,46 @@ def run_distro(package, params, tests, args, rdir):
 	overlay.ensure_work(bid, log=say)
 	kernel.configure(bid, params, log=say)
 	bindir = kernel.compile_tests(bid, params, log=say)
-	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk)
+	ksft = kselftests_for(bid, params, tests)
+	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk, kselftest=ksft)
 	col = {'label': dk.label, 'base': package, 'variant': 'distro', 'key': dk.release,
 	       'version': faultin_distro.package_version(dk),
 	       'build': {'kind': 'distro', 'seconds': 0.0}, 'results': []}
-	return run_tests(col, dk.image, initrd, params, tests, args, rdir)
+	return run_tests(col, dk.image, initrd, params, tests, args, rdir, ksft)
 
 
-def run_tests(col, image, initrd, params, tests, args, rdir):
+def runner_test(extra):
+	"""The kselftest runner target ('mm:ksft_fault_in.sh') of a tests.conf
+	entry that runs through kselftest's runner, or None."""
+	for w in extra.split():
+		if w.startswith('faultin.ksft='):
+			return w.split('=', 1)[1]
+	return None
+
+
+def kselftests_for(bid, params, tests):
+	"""The kselftest install of @bid's series, if a test needs it."""
+	if not any(runner_test(t[2]) for t in tests):
+		return None
+	return kernel.build_kselftests(bid, params, log=say)
+
+
+def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	lab = col['label']
 	bindir = os.path.join(os.path.dirname(initrd), 'bin')
 	for name, timeout, extra, exit_status in tests:
+		target = runner_test(extra)
+		if target and not ksft:
+			col['results'].append(parser.Result(
+				name, 'skip', None, 'no kselftest install: the series of this '
+				'base adds no selftests, so there is no %s' % target).__dict__)
+			say('%s: %s: skip (its series adds no selftests)' % (lab, name))
+			continue
 		# 'label=binary' runs one binary under several names (arguments
 		# differ); a binary this base does not have is a skip, said so.
 		name, _, binary = name.partition('=')
 		binary = binary or name
-		if not os.path.exists(os.path.join(bindir, binary)):
+		if not target and not os.path.exists(os.path.join(bindir, binary)):
 			col['results'].append(parser.Result(
 				name, 'skip', None, '%s is not in this base' % binary).__dict__)
 			say('%s: %s: skip (not in this base)' % (lab, name))
@@ -199,7 +225,11 @@ def run_tests(col, image, initrd, params, tests, args, rdir):
 			g = kernel.run_guest(cmd, deadline, logpath,
 					     echo=(lambda s: print('  | ' + s, flush=True))
 					     if args.verbose else None)
-			res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
+			if target:
+				res = parser.parse_runner(name, g.lines, g.killed,
+							  [t for t, _, _ in selftest_patches.table()])
+			else:
+				res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
 			if not parser.boot_failed(res):
 				break
 			# A splat before the test started is the guest's boot
@@ -255,7 +285,14 @@ def report(kernels, rdir, expect):
 	for k, t, got, want in bad:
 		say('UNEXPECTED: %s on %s: %s (expected %s)' % (t, k, got, want))
 	n = sum(len(k['results']) for k in kernels)
-	return n - len(bad), len(bad)
+	compared, differ = printer.runner_agreement(kernels)
+	if compared:
+		say('kselftest runner vs direct runs: %d case(s) compared, %d differ'
+		    % (compared, len(differ)))
+	for k, t, got, direct in differ:
+		say('UNEXPECTED: %s on %s: %s through kselftest\'s runner, %s run directly'
+		    % (t, k, got, direct))
+	return n - len(bad), len(bad) + len(differ)
 
 
 def cmd_setup(args):

@@ -160,13 +160,29 @@ def module_order(kernel, names=NEEDED_MODULES):
 	return order
 
 
+def _depmod():
+	# depmod lives in /usr/sbin, which a user's PATH may lack.
+	return shutil.which('depmod') or shutil.which(
+		'depmod', path='/usr/sbin:/sbin') or 'depmod'
+
+
+# Loaded by the tests themselves (modprobe), not by guest/init.
+TEST_LOADS = {'scsi_debug'}
+
+
 def stage_modules(kernel, dest):
-	"""Decompressed modules plus the load order, for guest/init."""
-	d = os.path.join(dest, 'lib', 'modules', 'faultin')
-	os.makedirs(d, exist_ok=True)
+	"""The modules the tests need, decompressed, where modprobe finds them
+	(/lib/modules/<release>/kernel/..., with depmod's modules.dep), and the
+	list guest/init loads: all but those the tests load themselves."""
+	root = os.path.join(dest, 'lib', 'modules', kernel.release)
 	names = []
 	for name, path in module_order(kernel):
-		out = os.path.join(d, name + '.ko')
+		rel = os.path.relpath(path, kernel.moddir)
+		for ext in ('.xz', '.zst', '.gz'):
+			if rel.endswith(ext):
+				rel = rel[:-len(ext)]
+		out = os.path.join(root, rel)
+		os.makedirs(os.path.dirname(out), exist_ok=True)
 		if path.endswith('.ko'):
 			shutil.copy(path, out)
 		else:
@@ -174,6 +190,13 @@ def stage_modules(kernel, dest):
 			with open(out, 'wb') as f:
 				subprocess.run([tool, '-dc', path], stdout=f, check=True)
 		names.append(name)
-	with open(os.path.join(d, 'order'), 'w') as f:
-		f.write(''.join(n + '\n' for n in names))
+	r = subprocess.run([_depmod(), '-b', dest, kernel.release], stdout=subprocess.PIPE,
+			   stderr=subprocess.STDOUT, text=True)
+	if r.returncode:
+		raise DistroError('depmod -b %s %s failed: %s' % (dest, kernel.release,
+								 r.stdout.strip()))
+	d = os.path.join(dest, 'lib', 'modules', 'faultin')
+	os.makedirs(d, exist_ok=True)
+	with open(os.path.join(d, 'load'), 'w') as f:
+		f.write(''.join(n + '\n' for n in names if n not in TEST_LOADS))
 	return names

@@ -19,8 +19,11 @@ import qemu_config  # noqa: E402
 
 SELFTESTS = os.path.join(TOP, 'tools-testing', 'selftests', 'mm')
 BENCH = os.path.join(TOP, 'tools-testing', 'bench')
+# base.config: what a guest needs; selftests.config: what the tests need,
+# with scsi_debug built in (the mm 'config' fragment the series adds asks
+# for a module; the harness boots with scsi_debug.opts= instead).
 FRAGMENTS = [os.path.join(HERE, 'configs', 'base.config'),
-	     os.path.join(SELFTESTS, 'config')]
+	     os.path.join(HERE, 'configs', 'selftests.config')]
 
 
 class BuildError(Exception):
@@ -285,7 +288,8 @@ def compile_tests(bid, params, log=print):
 	src = overlay.paths(bid)['src']
 	inc = install_headers(bid, params)
 	logpath = os.path.join(d['logs'], 'tests-%s.log' % bid)
-	cmd = ['make', '-C', SELFTESTS, 'OUTPUT=' + out,
+	cmd = ['make', '-C', SELFTESTS, '-f', os.path.join(HERE, 'selftests.mk'),
+	       'OUTPUT=' + out,
 	       'KSFT_DIR=' + os.path.join(src, 'tools', 'testing', 'selftests'),
 	       'KHDR_INCLUDES=-isystem ' + inc,
 	       'CC=%sgcc' % params.cross_compile]
@@ -298,6 +302,87 @@ def compile_tests(bid, params, log=print):
 		if c.endswith('.c'):
 			_cc(params, [os.path.join(BENCH, c)], os.path.join(out, c[:-2]), [], logpath)
 	return out
+
+
+KSFT_PARTS = ['tools', 'scripts', 'lib', 'include', 'mm']
+
+
+def build_kselftests(bid, params, log=print):
+	"""The 'faultin' branch's tools/testing/selftests/mm, built and installed
+	as CI systems do it (make -C tools/testing/selftests TARGETS=mm install,
+	dynamically linked), from a copy of the parts of the tree it reads.
+	None if the branch adds no fault_in category (its series has no
+	selftests)."""
+	src = overlay.paths(bid)['src']
+	wrapper = '%s:tools/testing/selftests/mm/ksft_fault_in.sh' % overlay.BRANCH
+	if subprocess.run(['git', '-C', src, 'cat-file', '-e', wrapper],
+			  stderr=subprocess.DEVNULL).returncode:
+		return None
+	tree = overlay.git(src, 'rev-parse', '%s:tools/testing/selftests' % overlay.BRANCH).strip()
+	key = hashlib.sha256((tree + overlay.git(src, 'rev-parse', overlay.BASE_TAG)).encode())
+	d = _dirs(bid, params.linux_arch)
+	top = os.path.join(d['tests'], 'kselftest-' + key.hexdigest()[:12])
+	inst = os.path.join(top, 'install')
+	if os.path.exists(os.path.join(inst, '.complete')):
+		return inst
+	shutil.rmtree(top, ignore_errors=True)
+	os.makedirs(os.path.join(top, 'tree'))
+	inc = install_headers(bid, params)
+	logpath = os.path.join(d['logs'], 'kselftest-%s.log' % bid)
+	log('%s: building tools/testing/selftests TARGETS=mm of branch %s (kselftest install)'
+	    % (bid, overlay.BRANCH))
+	a = subprocess.Popen(['git', '-C', src, 'archive', overlay.BRANCH] + KSFT_PARTS,
+			     stdout=subprocess.PIPE)
+	subprocess.run(['tar', '-x', '-C', os.path.join(top, 'tree')], stdin=a.stdout, check=True)
+	if a.wait():
+		raise BuildError('git archive of %s failed in %s' % (overlay.BRANCH, src))
+	cmd = ['make', '-C', os.path.join(top, 'tree', 'tools', 'testing', 'selftests'),
+	       '-j' + str(jobs()), 'TARGETS=mm', 'KHDR_INCLUDES=-isystem ' + inc,
+	       'INSTALL_PATH=' + inst, 'install']
+	if params.cross_compile:
+		cmd += ['ARCH=' + params.linux_arch, 'CROSS_COMPILE=' + params.cross_compile]
+	with open(logpath, 'w') as logf:
+		r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT)
+	if r.returncode:
+		raise BuildError('%s: make -C tools/testing/selftests TARGETS=mm install failed: %s\n%s'
+				 % (bid, _first_error(logpath), _tail(logpath, 20)))
+	shutil.rmtree(os.path.join(top, 'tree'))
+	with open(os.path.join(inst, '.complete'), 'w') as f:
+		f.write(tree + '\n')
+	return inst
+
+
+def _shared_libs(paths):
+	"""The shared libraries (and loader) that the ELF files in @paths need,
+	from ldd."""
+	out = set()
+	for p in paths:
+		with open(p, 'rb') as f:
+			if f.read(4) != b'\x7fELF':
+				continue
+		r = subprocess.run(['ldd', p], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+				   text=True)
+		for line in r.stdout.splitlines():
+			m = re.search(r'(/\S+) \(0x', line)
+			if m:
+				out.add(m.group(1))
+	return sorted(out)
+
+
+def _stage_kselftest(inst, stage):
+	"""The kselftest install at /kselftest, and bash (run_vmtests.sh) with
+	the libraries it and the tests are linked against."""
+	shutil.copytree(inst, os.path.join(stage, 'kselftest'), symlinks=True)
+	bash = shutil.which('bash') or '/bin/bash'
+	shutil.copy(bash, os.path.join(stage, 'bin', 'bash'))
+	elves = [bash]
+	for dirpath, _, files in os.walk(inst):
+		elves += [os.path.join(dirpath, f) for f in files
+			  if os.access(os.path.join(dirpath, f), os.X_OK)]
+	for lib in _shared_libs(elves):
+		dest = os.path.join(stage, lib.lstrip('/'))
+		os.makedirs(os.path.dirname(dest), exist_ok=True)
+		shutil.copy(os.path.realpath(lib), dest)
 
 
 def upstream_tests():
@@ -354,9 +439,11 @@ def _cc(params, sources, output, extra, logpath):
 			output, _first_error(logpath), _tail(logpath, 30)))
 
 
-def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None):
+def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
+		   kselftest=None):
 	"""busybox, guest/init and the tests; with @distro (a prebuilt kernel
-	from faultin_distro), also the modules the tests need."""
+	from faultin_distro), also the modules the tests need; with @kselftest
+	(from build_kselftests()), that install and what it needs to run."""
 	d = _dirs(bid, params.linux_arch)
 	tag = distro.label if distro else 'source'
 	stage = os.path.join(d['tests'], 'root-' + tag)
@@ -378,6 +465,8 @@ def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None):
 	if distro:
 		import faultin_distro
 		faultin_distro.stage_modules(distro, stage)
+	if kselftest:
+		_stage_kselftest(kselftest, stage)
 	cpio = os.path.join(d['tests'], 'initramfs-%s.cpio' % tag)
 	names = subprocess.run(['find', '.'], cwd=stage, stdout=subprocess.PIPE,
 			       check=True).stdout

@@ -293,3 +293,80 @@ def parse_log_file(path) -> Tuple[str, List[Tuple[Optional[float], str]], bool]:
 				binary = text[len(RUN_MARK):].split()[0]
 			lines.append((t, text))
 	return binary or 'unknown', lines, killed
+
+
+# kselftest's runner (run_kselftest.sh) prefixes a test's output with '# ';
+# run_vmtests.sh prefixes each binary's output with another '# ' and opens
+# it with 'running ./<binary>'; it closes it with its own TAP line.
+RUNNER_START_RE = re.compile(r'^# # running \./(\S+)')
+RUNNER_END_RE = re.compile(r'^# (ok|not ok) \d+ (\S+)(?:\s+#\s*(.*))?$')
+
+
+def parse_runner(name, lines, killed=False, expect=()):
+	"""Verdicts from one boot that ran kselftest's runner over
+	run_vmtests.sh: each binary's cases, judged exactly as a direct run of
+	that binary, named '<name>:<binary>:<case>'. A binary in @expect that
+	the runner never started is 'missing'."""
+	lines = as_lines(lines)
+	segments = []           # [binary, [(t, text)], rc or None]
+	cur = None
+	started = done = False
+	for t, raw in lines:
+		text = _strip(raw)
+		if text.startswith(RUN_MARK):
+			started = True
+			continue
+		if text.strip() == DONE_MARK:
+			done = True
+		if not started:
+			continue
+		m = RUNNER_START_RE.match(text)
+		if m:
+			cur = [m.group(1), [(t, RUN_MARK + m.group(1))], None]
+			segments.append(cur)
+			continue
+		if cur is None:
+			continue
+		m = RUNNER_END_RE.match(text)
+		if m and m.group(2) == cur[0]:
+			rc = 0
+			if m.group(1) == 'not ok':
+				rcm = re.search(r'exit=(\d+)', m.group(3) or '')
+				rc = int(rcm.group(1)) if rcm else 1
+			elif (m.group(3) or '').upper().startswith('SKIP'):
+				rc = KSFT_SKIP_RC
+			cur[1] += [(t, '%s%s rc=%d' % (EXIT_MARK, cur[0], rc)), (t, DONE_MARK)]
+			cur[2] = rc
+			cur = None
+			continue
+		if text.startswith('# # '):
+			cur[1].append((t, text[4:]))
+		elif text.startswith('# #') or text.startswith('# ['):
+			continue        # run_vmtests.sh's own lines: '# [PASS]', '# # ----'
+		elif not text.startswith('#'):
+			cur[1].append((t, text))    # kernel messages: splats count
+	results = []
+	seen = set()
+	for binary, seg, rc in segments:
+		seen.add(binary)
+		finished = rc is not None
+		seg_killed = not finished and (killed or done)
+		if not finished and not killed and done:
+			# The guest's timeout ended the runner in this binary.
+			seg.append((seg[-1][0], '%s%s rc=%d' % (EXIT_MARK, binary, KILLED_RC)))
+			seg_killed = False
+		for r in parse_boot(binary, seg, seg_killed):
+			r.name = '%s:%s' % (name, r.name)
+			# The runner's prefixing (sed without perl) passes a
+			# binary's output on in bursts: no per-case times.
+			r.seconds = None
+			results.append(r)
+	for binary in expect:
+		if binary not in seen:
+			why = 'the runner never started it' if done or killed else \
+				'the guest stopped before the runner reached it'
+			if not started:
+				why = 'guest never started the runner'
+			results.append(Result('%s:%s' % (name, binary),
+					      'hang' if killed and not seen else 'missing', None, why))
+	return results

@@ -106,11 +106,44 @@ def load_expectations(path):
 	return rules
 
 
-def expected(rules, label, name):
+# Results of the tests.conf entry that runs our selftests through kselftest's
+# runner: '<RUNNER><binary>:<case>', the same cases as the direct runs.
+RUNNER = 'ksft_fault_in:'
+
+
+def _rule(rules, label, name):
 	for kg, tg, v in rules:
 		if fnmatch.fnmatchcase(label, kg) and fnmatch.fnmatchcase(name, tg):
 			return v
-	return 'pass'
+	return None
+
+
+def expected(rules, label, name):
+	"""A runner case no rule names is expected to do what the same case
+	of the direct run is expected to do."""
+	v = _rule(rules, label, name)
+	if v is None and name.startswith(RUNNER):
+		v = _rule(rules, label, name[len(RUNNER):])
+	return v or 'pass'
+
+
+def runner_agreement(kernels):
+	"""(cases compared, [(kernel, case, runner verdict, direct verdict)]):
+	each runner case against the direct run of the same case on the same
+	kernel."""
+	n, bad = 0, []
+	for k in kernels:
+		direct = {r['name']: r['verdict'] for r in k['results']}
+		for r in k['results']:
+			if not r['name'].startswith(RUNNER):
+				continue
+			d = direct.get(r['name'][len(RUNNER):])
+			if d is None:
+				continue
+			n += 1
+			if d != r['verdict']:
+				bad.append((k['label'], r['name'][len(RUNNER):], r['verdict'], d))
+	return n, bad
 
 
 def check(kernels, rules):

@@ -18,6 +18,7 @@ import tempfile
 
 import faultin_kernel as kernel
 from faultin_kernel import overlay
+import selftest_patches
 
 THROWAWAY = ['-c', 'user.name=Series Check', '-c', 'user.email=series-check@invalid']
 
@@ -64,9 +65,10 @@ def check_files(series, c):
 	return listed
 
 
-def apply_signed(bid, series, c, tmp):
+def apply_signed(bid, series, c, tmp, inspect=None):
 	"""git am the series onto the base in a throwaway worktree, with -s by a
-	throwaway identity; return the signed patches' paths (or None)."""
+	throwaway identity; return the signed patches' paths (or None).
+	@inspect(commit) is called with the applied series' head."""
 	src = overlay.paths(bid)['src']
 	wt = os.path.join(tmp, 'tree')
 	r = _run(['git', '-C', src, 'worktree', 'add', '-q', '--detach', wt, overlay.BASE_TAG])
@@ -80,6 +82,8 @@ def apply_signed(bid, series, c, tmp):
 				c.fail('%s: git am' % os.path.basename(p), r.stdout.strip()[-2000:])
 				return None
 		c.ok('%s: git am applies every patch to %s' % (series, bid))
+		if inspect:
+			inspect(_run(['git', 'rev-parse', 'HEAD'], cwd=wt).stdout.strip())
 		# What a sender does: take authorship and sign off.
 		r = _run(['git', *THROWAWAY, 'rebase', '-q', '--exec',
 			  'git commit -q --amend --no-edit --reset-author -s', overlay.BASE_TAG],
@@ -121,6 +125,14 @@ def checkpatch(bid, series, signed, c):
 				extra = ['--ignore', 'GIT_COMMIT_ID']
 			else:
 				c.fail(what, 'first body line: %r' % body.splitlines()[0])
+		added = re.findall(r'^diff --git a/\S+ b/(\S+)\nnew file mode', text, re.M)
+		if added and _maintained(src, added):
+			# checkpatch asks about MAINTAINERS for any new file; these
+			# are under a directory that an F: entry already covers.
+			extra += ['--ignore', 'FILE_PATH_CHANGES']
+			c.ok('%s: new files %s are under an existing MAINTAINERS F: entry '
+			     '(checkpatch runs with --ignore FILE_PATH_CHANGES)'
+			     % (name, ', '.join(os.path.basename(a) for a in added)))
 		r = _run(args + extra + [p])
 		m = re.search(r'total: (\d+) errors, (\d+) warnings, (\d+) checks', r.stdout)
 		what = '%s: checkpatch --strict' % name
@@ -131,6 +143,14 @@ def checkpatch(bid, series, signed, c):
 								      r.stdout.strip()[-3000:]))
 		else:
 			c.ok('%s (%s checks)' % (what, m.group(3)))
+
+
+def _maintained(src, paths):
+	"""Every path falls under a directory F: entry of the base's MAINTAINERS."""
+	with open(os.path.join(src, 'MAINTAINERS'), errors='replace') as f:
+		dirs = [l.split(None, 1)[1].strip() for l in f
+			if l.startswith('F:') and l.rstrip().endswith('/')]
+	return all(any(p.startswith(d) for d in dirs) for p in paths)
 
 
 def bisect_builds(bid, series, params, c, log):
@@ -156,7 +176,9 @@ def _diagnostics(text):
 
 def static_checks(bid, series, params, c, log):
 	"""sparse (C=2) and W=1 on the objects the series touches: nothing new."""
-	objs = sorted(p[:-2] + '.o' for p in overlay.series_touches(series) if p.endswith('.c'))
+	# Kernel objects only: the selftests are checked by their own build.
+	objs = sorted(p[:-2] + '.o' for p in overlay.series_touches(series)
+		      if p.endswith('.c') and not p.startswith('tools/'))
 	if not objs:
 		return
 	d = kernel._dirs(bid, params.linux_arch)
@@ -202,8 +224,7 @@ def check_maintainers(bid, c):
 			c.ok(what)
 	with open(snippet) as f:
 		files = [l.split(None, 1)[1].strip() for l in f if l.startswith('F:')]
-	ours = ['tools/testing/selftests/mm/' + x for x in
-		sorted(os.listdir(kernel.SELFTESTS)) if x.endswith('.c')]
+	ours = ['tools/testing/selftests/mm/' + x for x in sorted(os.listdir(kernel.SELFTESTS))]
 	missing = [x for x in ours if x not in files]
 	what = 'MAINTAINERS-snippet covers the selftests'
 	if missing:
@@ -306,11 +327,66 @@ def b4_check(bid, series, c, log):
 		c.ok('%s: %d mails to %s' % (what, len(mails), ', '.join(sorted(rcpt))))
 
 
+def selftest_sources(bid, series, c, head):
+	"""The series' selftest patches add exactly tools-testing/selftests/mm
+	('make patches' regenerates them from there)."""
+	if series not in selftest_patches.SERIES:
+		return
+	what = '%s: selftest patches match tools-testing/selftests/mm' % series
+	try:
+		diffs = selftest_patches.compare(overlay.paths(bid)['src'], head)
+	except overlay.OverlayError as e:
+		c.fail(what, str(e))
+		return
+	if diffs:
+		c.fail(what, '; '.join(diffs) + ' (run "make patches BASE=mainline" to regenerate '
+		       'the patches from tools-testing)')
+	else:
+		c.ok('%s (%d tests)' % (what, len(selftest_patches.table())))
+
+
+def selftest_builds(bid, series, params, c, head):
+	"""Each selftest patch's test compiles with upstream's mm Makefile
+	(lib.mk) at that prefix of the series."""
+	if series not in selftest_patches.SERIES:
+		return
+	src = overlay.paths(bid)['src']
+	try:
+		_, commits = selftest_patches.split_branch(src, head)
+		inc = kernel.install_headers(bid, params)
+	except (overlay.OverlayError, kernel.BuildError) as e:
+		c.fail('%s: selftests build' % series, str(e))
+		return
+	names = [os.path.basename(p) for p in overlay.series_patches(series)]
+	first = len(names) - len(commits)
+	for i, commit in enumerate(commits):
+		name = names[first + i]
+		test = selftest_patches._added_test(src, commit)
+		what = '%s: %s builds with the mm Makefile' % (name, test)
+		with tempfile.TemporaryDirectory() as tmp:
+			a = subprocess.Popen(['git', '-C', src, 'archive', commit] + kernel.KSFT_PARTS,
+					     stdout=subprocess.PIPE)
+			subprocess.run(['tar', '-x', '-C', tmp], stdin=a.stdout, check=True)
+			a.wait()
+			mm = os.path.join(tmp, 'tools', 'testing', 'selftests', 'mm')
+			r = _run(['make', '-C', mm, 'KHDR_INCLUDES=-isystem ' + inc,
+				  'CC=%sgcc' % params.cross_compile, os.path.join(mm, test)])
+		warn = [l for l in r.stdout.splitlines() if 'warning:' in l or 'error:' in l]
+		if r.returncode or warn:
+			c.fail(what, '\n'.join(warn) or r.stdout.strip()[-2000:])
+		else:
+			c.ok(what)
+
+
 def check_series(bid, series, params, c, log, build=True):
 	c.say('== series %s on %s (%s)' % (series, bid, overlay.base_version(bid)))
 	check_files(series, c)
 	with tempfile.TemporaryDirectory() as tmp:
-		signed = apply_signed(bid, series, c, tmp)
+		def inspect(head):
+			selftest_sources(bid, series, c, head)
+			if build:
+				selftest_builds(bid, series, params, c, head)
+		signed = apply_signed(bid, series, c, tmp, inspect=inspect)
 		if signed:
 			checkpatch(bid, series, signed, c)
 	backport_diff(series, c, log)

@@ -178,6 +178,123 @@ class PrinterTest(unittest.TestCase):
 		self.assertEqual(k[1]['results'][0]['name'], 'p:x')
 
 
+OURS = ['populate_eio', 'populate_vma_change', 'uffd_continue', 'futex_fault', 'gup_pfnmap']
+
+
+def runner(lines, killed=False):
+	return {r.name: r for r in parser.parse_runner('ksft_fault_in', lines, killed, OURS)}
+
+
+class RunnerTest(unittest.TestCase):
+	"""kselftest's runner over run_vmtests.sh -t fault_in (test_data:
+	7.3-rc7 without the fix)."""
+	def lines(self):
+		return parser.parse_log_file(os.path.join(HERE, 'test_data',
+							  'ksft-runner-base.log'))[1]
+
+	def test_cases_judged_as_direct_runs(self):
+		res = runner(self.lines())
+		v = verdicts(res)
+		self.assertEqual(len(res), 54)
+		self.assertEqual(v['ksft_fault_in:populate_eio:eio.shared.mlock'], 'hang')
+		self.assertEqual(res['ksft_fault_in:populate_eio:eio.shared.mlock'].detail,
+				 'kselftest harness timeout')
+		self.assertEqual(v['ksft_fault_in:populate_eio:eio.private.madv_populate_read'],
+				 'pass')
+		self.assertEqual(sorted(v.values()).count('hang'), 14)
+		self.assertEqual(sorted(v.values()).count('pass'), 40)
+		self.assertTrue(all(r.seconds is None for r in res.values()))
+
+	def test_guest_timeout_in_a_binary_is_its_case_hang_and_the_rest_missing(self):
+		lines = self.lines()
+		cut = [i for i, (_, t) in enumerate(lines) if 'RUN           eio.shared.mlock ' in t
+		       or t.endswith('RUN           eio.shared.mlock ...')][0]
+		lines = lines[:cut + 1] + [(90.0, 'faultin: exit ksft_fault_in rc=137'),
+					   (90.0, 'faultin: done')]
+		res = runner(lines)
+		self.assertEqual(res['ksft_fault_in:populate_eio:eio.shared.mlock'].verdict, 'hang')
+		self.assertEqual(res['ksft_fault_in:populate_vma_change'].verdict, 'missing')
+		self.assertEqual(res['ksft_fault_in:gup_pfnmap'].detail,
+				 'the runner never started it')
+
+	def test_host_watchdog_is_hang(self):
+		lines = self.lines()
+		cut = [i for i, (_, t) in enumerate(lines) if 'running ./futex_fault' in t][0]
+		res = runner(lines[:cut + 3], killed=True)
+		self.assertEqual(res['ksft_fault_in:populate_eio:eio.shared.mlock'].verdict, 'hang')
+		self.assertEqual(res['ksft_fault_in:futex_fault'].verdict, 'hang')
+		self.assertEqual(res['ksft_fault_in:gup_pfnmap'].verdict, 'missing')
+
+	def test_binary_that_is_not_there_is_missing(self):
+		lines = [(1.0, 'faultin: run ksft_fault_in timeout=600'),
+			 (1.1, '# # running ./populate_eio'),
+			 (1.2, '# # ./run_vmtests.sh: line 233: ./populate_eio: No such file'),
+			 (1.3, '# not ok 1 populate_eio # exit=127'),
+			 (1.4, 'faultin: exit ksft_fault_in rc=0'), (1.5, 'faultin: done')]
+		res = runner(lines)
+		self.assertEqual(res['ksft_fault_in:populate_eio'].verdict, 'missing')
+		self.assertIn('rc=127', res['ksft_fault_in:populate_eio'].detail)
+		self.assertEqual(res['ksft_fault_in:futex_fault'].verdict, 'missing')
+
+	def test_runner_cases_expected_as_direct_ones_and_compared(self):
+		rules = [('mainline', 'populate_eio:eio.*.mlock', 'hang'),
+			 ('6.12', 'ksft_fault_in', 'skip')]
+		self.assertEqual(printer.expected(rules, 'mainline',
+						  'ksft_fault_in:populate_eio:eio.shared.mlock'), 'hang')
+		self.assertEqual(printer.expected(rules, '6.12', 'ksft_fault_in'), 'skip')
+		k = [{'label': 'mainline', 'results': [
+			{'name': 'populate_eio:eio.shared.mlock', 'verdict': 'hang'},
+			{'name': 'ksft_fault_in:populate_eio:eio.shared.mlock', 'verdict': 'hang'},
+			{'name': 'gup_pfnmap:pfnmap.vmsplice', 'verdict': 'pass'},
+			{'name': 'ksft_fault_in:gup_pfnmap:pfnmap.vmsplice', 'verdict': 'fail'}]}]
+		n, bad = printer.runner_agreement(k)
+		self.assertEqual(n, 2)
+		self.assertEqual(bad, [('mainline', 'gup_pfnmap:pfnmap.vmsplice', 'fail', 'pass')])
+
+
+class SelftestPatchesTest(unittest.TestCase):
+	"""How the selftest patches register a test in upstream's files."""
+	MAKEFILE = ('TEST_GEN_FILES = cow\nTEST_GEN_FILES += rmap\n\nifneq ($(ARCH),arm64)\n'
+		    'TEST_GEN_FILES += soft-dirty\nendif\n\nTEST_PROGS += ksft_cow.sh\n'
+		    'TEST_PROGS += ksft_gup_test.sh\n\ninclude ../lib.mk\n')
+	RUN = ('usage() {\n- rmap\n\ttest rmap\n\nexample: ./run_vmtests.sh -t "hmm"\n}\n'
+	       'CATEGORY="rmap" run_test ./rmap\n\n'
+	       'echo "SUMMARY: PASS=${count_pass}" | tap_prefix\n')
+
+	def setUp(self):
+		sys.path.insert(0, os.path.join(faultin.TOP, 'mm-overlay'))
+		import selftest_patches
+		self.sp = selftest_patches
+
+	def test_makefile(self):
+		m = self.sp.edit_makefile(self.MAKEFILE, 'populate_eio',
+					  ['populate_eio.c', 'ksft_fault_in.sh'])
+		self.assertIn('TEST_GEN_FILES += rmap\nTEST_GEN_FILES += populate_eio\n\n', m)
+		self.assertIn('ksft_cow.sh\nTEST_PROGS += ksft_fault_in.sh\nTEST_PROGS += ksft_gup', m)
+		m = self.sp.edit_makefile(m, 'futex_fault', ['futex_fault.c'])
+		self.assertIn('populate_eio\nTEST_GEN_FILES += futex_fault\n\n', m)
+
+	def test_run_vmtests(self):
+		with self.assertRaises(self.sp.SelftestError):
+			self.sp.edit_run_vmtests(self.RUN, 'futex_fault', ['futex_fault.c'])
+		r = self.sp.edit_run_vmtests(self.RUN, 'populate_eio',
+					     ['populate_eio.c', 'ksft_fault_in.sh'])
+		self.assertIn('\ttest rmap\n- fault_in\n', r)
+		self.assertIn('CATEGORY="fault_in" run_test ./populate_eio\n\necho "SUMMARY', r)
+		r = self.sp.edit_run_vmtests(r, 'futex_fault', ['futex_fault.c'])
+		self.assertIn('./populate_eio\nCATEGORY="fault_in" run_test ./futex_fault\n\n', r)
+
+	def test_config_adds_only_what_is_missing(self):
+		self.assertEqual(self.sp.edit_config('CONFIG_A=y\n', ['CONFIG_A=y', 'CONFIG_B=m']),
+				 'CONFIG_A=y\nCONFIG_B=m\n')
+
+	def test_every_file_is_in_a_patch(self):
+		self.assertEqual(self.sp.stray_files(), [])
+		for test, files, _ in self.sp.table():
+			for f in files:
+				self.assertTrue(os.path.exists(os.path.join(self.sp.TT, f)), f)
+
+
 class SeriesTest(unittest.TestCase):
 	def test_manifests_match_series(self):
 		for series in sorted(os.listdir(os.path.join(overlay.TOP, 'patches'))):
@@ -285,6 +402,83 @@ class CacheTestCase(unittest.TestCase):
 		self.td.cleanup()
 
 
+class SelftestSourceOfTruthTest(CacheTestCase):
+	"""make patches / make check on a tiny tree with mm's three files."""
+
+	def setUp(self):
+		super().setUp()
+		sys.path.insert(0, os.path.join(faultin.TOP, 'mm-overlay'))
+		import selftest_patches
+		self.sp = selftest_patches
+		tree = os.path.join(self.td.name, 'linux')
+		mm = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+		os.makedirs(mm)
+		os.makedirs(os.path.join(tree, 'mm'))
+		for name, text in [('Makefile', SelftestPatchesTest.MAKEFILE),
+				   ('run_vmtests.sh', SelftestPatchesTest.RUN),
+				   ('config', 'CONFIG_USERFAULTFD=y\n')]:
+			with open(os.path.join(mm, name), 'w') as f:
+				f.write(text)
+		for name, text in [('Makefile', 'all:\n'), ('mm/gup.c', 'a\n')]:
+			with open(os.path.join(tree, name), 'w') as f:
+				f.write(text)
+		self.bid = overlay.import_base(None, tree, log=lambda m: None)
+		self.src = overlay.paths(self.bid)['src']
+		overlay.git(self.src, 'checkout', '-q', '-b', overlay.BRANCH)
+		with open(os.path.join(self.src, 'mm', 'gup.c'), 'w') as f:
+			f.write('b\n')
+		overlay.git(self.src, *overlay.IDENT, 'commit', '-q', '-am', 'mm/gup: fix')
+		# A copy of our selftests that the test may change.
+		self.tt = os.path.join(self.td.name, 'tt')
+		shutil.copytree(self.sp.TT, self.tt)
+		self.old_tt, self.sp.TT = self.sp.TT, self.tt
+
+	def tearDown(self):
+		self.sp.TT = self.old_tt
+		super().tearDown()
+
+	def test_regenerate_then_compare_agrees(self):
+		self.sp.regenerate(self.src, log=lambda m: None)
+		kernel, tests = self.sp.split_branch(self.src)
+		self.assertEqual(len(tests), len(self.sp.table()))
+		self.assertEqual(self.sp.compare(self.src), [])
+		blob = overlay.git(self.src, 'show', '%s:tools/testing/selftests/mm/populate_eio.c'
+				   % overlay.BRANCH, text=False)
+		self.assertEqual(blob, read(os.path.join(self.tt, 'populate_eio.c')).encode())
+		mode = overlay.git(self.src, 'ls-tree', overlay.BRANCH,
+				   'tools/testing/selftests/mm/ksft_fault_in.sh').split()[0]
+		self.assertEqual(mode, '100755')
+
+	def test_regenerate_keeps_messages_and_is_stable(self):
+		self.sp.regenerate(self.src, log=lambda m: None)
+		_, first = self.sp.split_branch(self.src)
+		overlay.git(self.src, *overlay.IDENT, 'commit', '-q', '--amend', '-m', 'mine')
+		self.sp.regenerate(self.src, log=lambda m: None)
+		_, again = self.sp.split_branch(self.src)
+		self.assertEqual(first[:-1], again[:-1])
+		self.assertEqual(overlay.git(self.src, 'log', '-1', '--format=%s').strip(), 'mine')
+
+	def test_compare_names_the_file_and_the_patch(self):
+		self.sp.regenerate(self.src, log=lambda m: None)
+		with open(os.path.join(self.tt, 'futex_fault.c'), 'a') as f:
+			f.write('/* changed */\n')
+		with open(os.path.join(self.tt, 'stray.c'), 'w') as f:
+			f.write('\n')
+		diffs = self.sp.compare(self.src)
+		self.assertEqual(len(diffs), 2)
+		self.assertIn('stray.c is in no selftest patch', diffs[0])
+		self.assertRegex(diffs[1], r'^tools-testing/selftests/mm/futex_fault.c differs from '
+				 r'what "selftests/mm: add futex_fault')
+
+	def test_kernel_commit_after_the_selftests_is_refused(self):
+		self.sp.regenerate(self.src, log=lambda m: None)
+		with open(os.path.join(self.src, 'mm', 'gup.c'), 'w') as f:
+			f.write('c\n')
+		overlay.git(self.src, *overlay.IDENT, 'commit', '-q', '-am', 'mm/gup: more')
+		with self.assertRaisesRegex(self.sp.SelftestError, 'selftests go last'):
+			self.sp.compare(self.src)
+
+
 class OverlayTest(CacheTestCase):
 	"""The overlay on a tiny git 'kernel' instead of a real one."""
 
@@ -361,6 +555,8 @@ DYNAMIC_PROGRAMS = {
 	('faultin_distro.py', 'tool'): ['xz', 'zstd', 'gzip'],
 	# modinfo, looked up in sbin too.
 	('faultin_distro.py', 'modinfo'): ['modinfo'],
+	# depmod, looked up in sbin too.
+	('faultin_distro.py', '_depmod()'): ['depmod'],
 }
 SUBPROCESS_CALLS = {'run', 'Popen', 'call', 'check_call', 'check_output'}
 

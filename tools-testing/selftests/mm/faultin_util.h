@@ -5,23 +5,21 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * A SKIP() in FIXTURE_SETUP does not keep older kselftest harnesses (6.1)
  * from running the TEST_F body, which then fails on the half-made fixture.
  * So setup records why with SETUP_SKIP() in the fixture's 'skip' field
- * (char skip[512]) and returns, and every TEST_F body starts with
- * SKIP_IF_SETUP_SKIPPED(). FIXTURE_TEARDOWN then runs on what setup made.
+ * (char skip[512]) and returns, and every TEST_F body starts by skipping
+ * with that reason if it is set. FIXTURE_TEARDOWN then runs on what setup
+ * made.
  */
 #define SETUP_SKIP(statement, fmt, ...) do {				\
 	snprintf(self->skip, sizeof(self->skip), fmt, ##__VA_ARGS__);	\
 	statement;							\
-} while (0)
-
-#define SKIP_IF_SETUP_SKIPPED() do {					\
-	if (self->skip[0])						\
-		SKIP(return, "%s", self->skip);				\
 } while (0)
 
 /*
@@ -56,6 +54,62 @@ static inline int find_scsi_debug_disk(char *path, size_t len)
 	}
 	closedir(dir);
 	return found;
+}
+
+/*
+ * A scsi_debug disk that returns a medium error (opts=2) when sector
+ * 0x1234 is read. If there is none and scsi_debug is a module, it is
+ * loaded here with that option and removed again by scsi_debug_put(), so
+ * the tests also run on distribution kernels (CONFIG_SCSI_DEBUG=m).
+ */
+struct scsi_debug {
+	char dev[300];
+	int loaded;
+};
+
+#define SCSI_DEBUG_LOAD "modprobe -q scsi_debug dev_size_mb=8 opts=2"
+#define SCSI_DEBUG_WAIT_MS 10000
+
+/* 0, or -1 with the reason (for a SKIP) in @why. */
+static inline int scsi_debug_get(struct scsi_debug *sd, char *why, size_t len)
+{
+	int ms;
+
+	sd->loaded = 0;
+	if (!find_scsi_debug_disk(sd->dev, sizeof(sd->dev)))
+		return 0;
+	if (!access("/sys/module/scsi_debug", F_OK)) {
+		snprintf(why, len, "scsi_debug is %s but has no disk",
+			 access("/sys/module/scsi_debug/initstate", F_OK) ?
+			 "built in" : "loaded");
+		return -1;
+	}
+	if (geteuid()) {
+		snprintf(why, len, "no scsi_debug disk, and loading scsi_debug needs root");
+		return -1;
+	}
+	if (system(SCSI_DEBUG_LOAD " 2>/dev/null")) {
+		snprintf(why, len, "no scsi_debug disk, and '%s' failed (CONFIG_SCSI_DEBUG=m)",
+			 SCSI_DEBUG_LOAD);
+		return -1;
+	}
+	sd->loaded = 1;
+	for (ms = 0; ms < SCSI_DEBUG_WAIT_MS; ms += 100) {
+		if (!find_scsi_debug_disk(sd->dev, sizeof(sd->dev)))
+			return 0;
+		usleep(100 * 1000);
+	}
+	snprintf(why, len, "scsi_debug loaded, but no disk appeared in %d ms",
+		 SCSI_DEBUG_WAIT_MS);
+	return -1;
+}
+
+/* Remove scsi_debug if scsi_debug_get() loaded it; close the disk first. */
+static inline void scsi_debug_put(struct scsi_debug *sd)
+{
+	if (sd->loaded && system("rmmod scsi_debug 2>/dev/null"))
+		fprintf(stderr, "# could not remove scsi_debug\n");
+	sd->loaded = 0;
 }
 
 #endif /* __FAULTIN_UTIL_H */

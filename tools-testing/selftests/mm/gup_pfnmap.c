@@ -33,15 +33,15 @@ FIXTURE(pfnmap)
 	int memfd;
 	int diofd;
 	char *map;
+	struct scsi_debug sd;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
 FIXTURE_SETUP(pfnmap)
 {
-	char dev[300];
-
 	self->psize = getpagesize();
 	self->diofd = -1;
+	self->sd.loaded = 0;
 	self->map = MAP_FAILED;
 	self->memfd = open("/dev/mem", O_RDWR | O_SYNC);
 	if (self->memfd < 0)
@@ -51,9 +51,9 @@ FIXTURE_SETUP(pfnmap)
 	if (self->map == MAP_FAILED)
 		SETUP_SKIP(return, "mmap of /dev/mem at %#lx: %s", PHYS_OFFSET,
 			   strerror(errno));
-	if (find_scsi_debug_disk(dev, sizeof(dev)))
-		SETUP_SKIP(return, "no scsi_debug disk for O_DIRECT (CONFIG_SCSI_DEBUG)");
-	self->diofd = open(dev, O_RDWR | O_DIRECT);
+	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+		return;
+	self->diofd = open(self->sd.dev, O_RDWR | O_DIRECT);
 	ASSERT_GE(self->diofd, 0);
 }
 
@@ -65,13 +65,15 @@ FIXTURE_TEARDOWN(pfnmap)
 		close(self->diofd);
 	if (self->memfd >= 0)
 		close(self->memfd);
+	scsi_debug_put(&self->sd);
 }
 
 TEST_F_TIMEOUT(pfnmap, odirect_read_into, 30)
 {
 	ssize_t ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ret = pread(self->diofd, self->map, self->psize, 0);
 	ASSERT_EQ(ret, -1) {
 		TH_LOG("O_DIRECT read into a PFN mapping returned %zd", ret);
@@ -83,7 +85,8 @@ TEST_F_TIMEOUT(pfnmap, odirect_write_from, 30)
 {
 	ssize_t ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ret = pwrite(self->diofd, self->map, self->psize, 0);
 	ASSERT_EQ(ret, -1) {
 		TH_LOG("O_DIRECT write from a PFN mapping returned %zd", ret);
@@ -97,7 +100,8 @@ TEST_F_TIMEOUT(pfnmap, io_uring_register_buffer, 30)
 	struct iovec iov = { .iov_base = self->map, .iov_len = self->psize };
 	int ring, ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ring = syscall(__NR_io_uring_setup, 4, &p);
 	if (ring < 0)
 		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)", strerror(errno));
@@ -114,7 +118,8 @@ TEST_F_TIMEOUT(pfnmap, vmsplice, 30)
 	int fds[2];
 	ssize_t ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ASSERT_EQ(pipe(fds), 0);
 	ret = vmsplice(fds[1], &iov, 1, 0);
 	close(fds[0]);

@@ -3,10 +3,12 @@
  * Populating a file mapping across a page whose read fails must fail
  * cleanly: return within a bound, never re-issue the read forever.
  *
- * The failing page comes from a scsi_debug disk booted with
- * scsi_debug.opts=2 (medium error): reads of sector 0x1234 and the few
- * sectors after it fail. The test maps the disk from offset 0 to a little
- * past that sector, so every page before the failing one can be read.
+ * The failing page comes from a scsi_debug disk with opts=2 (medium
+ * error): reads of sector 0x1234 and the few sectors after it fail. The
+ * disk is either there already (built in, booted with scsi_debug.opts=2)
+ * or the test loads the scsi_debug module for each case and removes it.
+ * The test maps the disk from offset 0 to a little past that sector, so
+ * every page before the failing one can be read.
  *
  * Every way of populating a mapping is covered: MADV_POPULATE_(READ|WRITE)
  * (which fail with EFAULT), and the callers of __mm_populate(): mlock() and
@@ -107,6 +109,7 @@ FIXTURE(eio)
 	unsigned long bad_page;
 	unsigned long folio_floor;	/* lowest first page of the bad folio */
 	char *map;
+	struct scsi_debug sd;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
@@ -127,10 +130,11 @@ FIXTURE_VARIANT_ADD(eio, private)
 
 FIXTURE_SETUP(eio)
 {
-	char dev[300];
+	char *dev = self->sd.dev;
 	char *probe;
 
 	self->fd = -1;
+	self->sd.loaded = 0;
 	self->map = MAP_FAILED;
 	self->psize = getpagesize();
 
@@ -141,13 +145,13 @@ FIXTURE_SETUP(eio)
 		SETUP_SKIP(return, "kernel lacks MADV_POPULATE_(READ|WRITE)");
 	munmap(probe, self->psize);
 
-	if (find_scsi_debug_disk(dev, sizeof(dev)))
-		SETUP_SKIP(return, "no scsi_debug disk (CONFIG_SCSI_DEBUG, scsi_debug.opts=2)");
+	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+		return;
 
 	self->bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE /
 			 self->psize;
 	if (!read_fails(dev, self->bad_page * self->psize, self->psize))
-		SETUP_SKIP(return, "%s: reading sector %#x does not fail (boot with scsi_debug.opts=2)",
+		SETUP_SKIP(return, "%s: reading sector %#x does not fail (scsi_debug needs opts=2)",
 			   dev, MEDIUM_ERR_SECTOR);
 
 	self->folio_floor = self->bad_page -
@@ -172,6 +176,7 @@ FIXTURE_TEARDOWN(eio)
 		munmap(self->map, self->size);
 	if (self->fd >= 0)
 		close(self->fd);
+	scsi_debug_put(&self->sd);
 }
 
 /*
@@ -196,19 +201,22 @@ static void expect_resident_before_bad(struct __test_metadata *_metadata,
 	free(vec);
 	TH_LOG("pages 0-%lu resident before bad page %lu", i - 1, self->bad_page);
 	EXPECT_GE(i, self->folio_floor) {
-		TH_LOG("page %lu, before the folio of bad page %lu (at page %lu or later), is not resident",
+		TH_LOG("page %lu is not resident; bad page %lu, its folio at %lu+",
 		       i, self->bad_page, self->folio_floor);
 	}
 }
 
 /* Log what a call did and check that it came back within the bound. */
-#define CHECK_CALL(what, ret, err, t0) do {				\
-	double __dt = now_s() - (t0);					\
-	TH_LOG("%s over bad page %lu: ret %ld errno %d after %.2f s",	\
-	       what, self->bad_page, (long)(ret), (ret) ? (err) : 0,	\
-	       __dt);							\
-	ASSERT_LT(__dt, POPULATE_BOUND_S);				\
-} while (0)
+static void check_call(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(eio) *self, const char *what,
+		       long ret, int err, double t0)
+{
+	double dt = now_s() - t0;
+
+	TH_LOG("%s over bad page %lu: ret %ld errno %d after %.2f s",
+	       what, self->bad_page, ret, ret ? err : 0, dt);
+	ASSERT_LT(dt, POPULATE_BOUND_S);
+}
 
 /* Replace the fixture's mapping by one made with @extra mmap flags. */
 static double remap_with(struct __test_metadata *_metadata,
@@ -233,7 +241,7 @@ static void expect_failure(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(eio) *self, const char *what,
 			   int ret, int err, double t0, int want)
 {
-	CHECK_CALL(what, ret, err, t0);
+	check_call(_metadata, self, what, ret, err, t0);
 	ASSERT_EQ(ret, -1);
 	ASSERT_EQ(err, want);
 	expect_resident_before_bad(_metadata, self);
@@ -244,7 +252,8 @@ TEST_F_TIMEOUT(eio, madv_populate_read, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = madvise(self->map, self->size, MADV_POPULATE_READ);
 	expect_failure(_metadata, self, "MADV_POPULATE_READ", ret, errno, t0,
@@ -256,7 +265,8 @@ TEST_F_TIMEOUT(eio, madv_populate_write, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = madvise(self->map, self->size, MADV_POPULATE_WRITE);
 	expect_failure(_metadata, self, "MADV_POPULATE_WRITE", ret, errno, t0,
@@ -268,7 +278,8 @@ TEST_F_TIMEOUT(eio, mlock, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = mlock(self->map, self->size);
 	expect_failure(_metadata, self, "mlock", ret, errno, t0, ENOMEM);
@@ -279,7 +290,8 @@ TEST_F_TIMEOUT(eio, mlock2, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = mlock2(self->map, self->size, 0);
 	expect_failure(_metadata, self, "mlock2", ret, errno, t0, ENOMEM);
@@ -291,11 +303,12 @@ TEST_F_TIMEOUT(eio, mlock2_onfault, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret, err;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = mlock2(self->map, self->size, MLOCK_ONFAULT);
 	err = errno;
-	CHECK_CALL("mlock2(MLOCK_ONFAULT)", ret, err, t0);
+	check_call(_metadata, self, "mlock2(MLOCK_ONFAULT)", ret, err, t0);
 	ASSERT_EQ(ret, 0);
 }
 
@@ -304,11 +317,12 @@ TEST_F_TIMEOUT(eio, mlockall_current, POPULATE_TIMEOUT_S)
 	double t0;
 	int ret, err;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = now_s();
 	ret = mlockall(MCL_CURRENT);
 	err = errno;
-	CHECK_CALL("mlockall(MCL_CURRENT)", ret, err, t0);
+	check_call(_metadata, self, "mlockall(MCL_CURRENT)", ret, err, t0);
 	ASSERT_EQ(ret, 0);
 	expect_resident_before_bad(_metadata, self);
 }
@@ -317,11 +331,12 @@ TEST_F_TIMEOUT(eio, mlockall_future_mmap, POPULATE_TIMEOUT_S)
 {
 	double t0;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ASSERT_EQ(mlockall(MCL_FUTURE), 0);
 	t0 = remap_with(_metadata, self, variant, 0);
-	CHECK_CALL("mmap after mlockall(MCL_FUTURE)", self->map == MAP_FAILED,
-		   errno, t0);
+	check_call(_metadata, self, "mmap after mlockall(MCL_FUTURE)",
+		   self->map == MAP_FAILED, errno, t0);
 	ASSERT_NE(self->map, MAP_FAILED);
 	expect_resident_before_bad(_metadata, self);
 }
@@ -330,9 +345,11 @@ TEST_F_TIMEOUT(eio, map_populate, POPULATE_TIMEOUT_S)
 {
 	double t0;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = remap_with(_metadata, self, variant, MAP_POPULATE);
-	CHECK_CALL("mmap(MAP_POPULATE)", self->map == MAP_FAILED, errno, t0);
+	check_call(_metadata, self, "mmap(MAP_POPULATE)",
+		   self->map == MAP_FAILED, errno, t0);
 	ASSERT_NE(self->map, MAP_FAILED);
 	expect_resident_before_bad(_metadata, self);
 }
@@ -341,9 +358,11 @@ TEST_F_TIMEOUT(eio, map_locked, POPULATE_TIMEOUT_S)
 {
 	double t0;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	t0 = remap_with(_metadata, self, variant, MAP_LOCKED);
-	CHECK_CALL("mmap(MAP_LOCKED)", self->map == MAP_FAILED, errno, t0);
+	check_call(_metadata, self, "mmap(MAP_LOCKED)",
+		   self->map == MAP_FAILED, errno, t0);
 	ASSERT_NE(self->map, MAP_FAILED);
 	expect_resident_before_bad(_metadata, self);
 }
@@ -356,7 +375,8 @@ TEST_F_TIMEOUT(eio, mremap_locked_grow, POPULATE_TIMEOUT_S)
 	void *grown;
 	double t0;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ASSERT_EQ(munmap(self->map, self->size), 0);
 	self->map = mmap(NULL, good, PROT_READ | PROT_WRITE,
 			 variant->map_flags, self->fd, 0);
@@ -364,7 +384,8 @@ TEST_F_TIMEOUT(eio, mremap_locked_grow, POPULATE_TIMEOUT_S)
 	ASSERT_EQ(mlock(self->map, good), 0);
 	t0 = now_s();
 	grown = mremap(self->map, good, self->size, MREMAP_MAYMOVE);
-	CHECK_CALL("mremap of a locked mapping", grown == MAP_FAILED, errno, t0);
+	check_call(_metadata, self, "mremap of a locked mapping",
+		   grown == MAP_FAILED, errno, t0);
 	if (grown == MAP_FAILED)
 		munmap(self->map, good);
 	self->map = grown;

@@ -43,7 +43,7 @@
 #define HPAGE_SIZE	(2UL << 20)
 
 struct reader {
-	volatile char *addr;
+	char *addr;
 	char seen;
 	atomic_int done;
 };
@@ -52,7 +52,7 @@ static void *read_one(void *arg)
 {
 	struct reader *r = arg;
 
-	r->seen = *r->addr;
+	r->seen = __atomic_load_n(r->addr, __ATOMIC_RELAXED);	/* faults */
 	atomic_store(&r->done, 1);
 	return NULL;
 }
@@ -120,7 +120,7 @@ FIXTURE_SETUP(cont)
 	self->page = variant->hugetlb ? HPAGE_SIZE : (size_t)getpagesize();
 	self->len = NR_PAGES * self->page;
 	if (variant->hugetlb && hugepages_free() < 2 * NR_PAGES)
-		SETUP_SKIP(return, "needs %d free 2 MiB huge pages (faultin.hugepages=)",
+		SETUP_SKIP(return, "needs %d free 2 MiB huge pages (vm.nr_hugepages)",
 			   2 * NR_PAGES);
 
 	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
@@ -212,7 +212,8 @@ static void fault_and_continue(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(cont, resolves_minor_fault, 30)
 {
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ASSERT_TRUE(self->ioctls & (1ULL << _UFFDIO_CONTINUE));
 	fault_and_continue(_metadata, self, 0);
 }
@@ -221,7 +222,8 @@ TEST_F_TIMEOUT(cont, write_after_continue, 30)
 {
 	char *p = self->area + self->page;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	fault_and_continue(_metadata, self, 1);
 	p[0] = 'Z';
 	p[self->page - 1] = 'Z';
@@ -244,7 +246,8 @@ TEST_F_TIMEOUT(cont, dontwake_until_wake, 30)
 	pthread_t t;
 	__s64 mapped;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	ASSERT_EQ(pthread_create(&t, NULL, read_one, &r), 0);
 	expect_minor_fault(_metadata, self, 2);
 	ASSERT_EQ(do_continue(self, start, self->page,
@@ -266,7 +269,8 @@ TEST_F_TIMEOUT(cont, bad_input, 30)
 	__s64 mapped;
 	char *anon;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
 	/* Unaligned start, unaligned length, a range that wraps around. */
 	EXPECT_EQ(do_continue(self, start + 1, self->page, 0, &mapped), -1);
 	EXPECT_EQ(errno, EINVAL);

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# faultin selftests, laid out as in tools/testing/selftests/mm. The harness
-# builds them against a base tree's kselftest headers and UAPI headers:
-#   make OUTPUT=<dir> KSFT_DIR=<linux>/tools/testing/selftests \
+# The harness's build of tools-testing/selftests/mm (the files the series'
+# selftest patches add) against any base tree's kselftest and UAPI headers,
+# static, so the same binaries also run on bases without the patches:
+#   make -C tools-testing/selftests/mm -f $PWD/tools-testing/faultin/selftests.mk \
+#        OUTPUT=<dir> KSFT_DIR=<linux>/tools/testing/selftests \
 #        KHDR_INCLUDES="-isystem <build>/usr/include"
 TEST_GEN_PROGS := populate_eio populate_vma_change uffd_continue futex_fault gup_pfnmap
 
