@@ -167,6 +167,9 @@ def distro_base(dk):
 def run_distro(package, params, tests, args, rdir):
 	"""The suite on a distribution's prebuilt kernel package."""
 	dk = faultin_distro.fetch(package, log=say)
+	# Its selftests come from a base that 'make distro' alone may not
+	# have installed yet.
+	ensure_packages([distro_base(dk)], install=args.install)
 	bid = prepare(distro_base(dk), None)
 	overlay.ensure_work(bid, log=say)
 	kernel.configure(bid, params, log=say)

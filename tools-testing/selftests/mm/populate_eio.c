@@ -148,6 +148,8 @@ FIXTURE_SETUP(eio)
 	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
 		return;
 
+	if (access(dev, R_OK | W_OK))
+		SETUP_SKIP(return, "%s: %s (the test needs root)", dev, strerror(errno));
 	self->bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE /
 			 self->psize;
 	if (!read_fails(dev, self->bad_page * self->psize, self->psize))
