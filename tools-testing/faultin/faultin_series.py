@@ -369,7 +369,9 @@ def selftest_builds(bid, series, params, c, head):
 			subprocess.run(['tar', '-x', '-C', tmp], stdin=a.stdout, check=True)
 			a.wait()
 			mm = os.path.join(tmp, 'tools', 'testing', 'selftests', 'mm')
-			r = _run(['make', '-C', mm, 'KHDR_INCLUDES=-isystem ' + inc,
+			# OUTPUT explicitly: lib.mk sets it only at MAKELEVEL 0,
+			# and 'make run' is make calling us.
+			r = _run(['make', '-C', mm, 'OUTPUT=' + mm, 'KHDR_INCLUDES=-isystem ' + inc,
 				  'CC=%sgcc' % params.cross_compile, os.path.join(mm, test)])
 		warn = [l for l in r.stdout.splitlines() if 'warning:' in l or 'error:' in l]
 		if r.returncode or warn:
