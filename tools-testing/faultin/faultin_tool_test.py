@@ -19,6 +19,7 @@ import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
 import qemu_config  # noqa: E402
 from faultin_kernel import overlay, wanted_options  # noqa: E402
+import selftest_patches  # noqa: E402  (mm-overlay/, on the path via faultin_kernel)
 
 
 def parse(name):
@@ -261,10 +262,7 @@ class SelftestPatchesTest(unittest.TestCase):
 	       'CATEGORY="rmap" run_test ./rmap\n\n'
 	       'echo "SUMMARY: PASS=${count_pass}" | tap_prefix\n')
 
-	def setUp(self):
-		sys.path.insert(0, os.path.join(faultin.TOP, 'mm-overlay'))
-		import selftest_patches
-		self.sp = selftest_patches
+	sp = selftest_patches
 
 	def test_makefile(self):
 		m = self.sp.edit_makefile(self.MAKEFILE, 'populate_eio',
@@ -407,8 +405,6 @@ class SelftestSourceOfTruthTest(CacheTestCase):
 
 	def setUp(self):
 		super().setUp()
-		sys.path.insert(0, os.path.join(faultin.TOP, 'mm-overlay'))
-		import selftest_patches
 		self.sp = selftest_patches
 		tree = os.path.join(self.td.name, 'linux')
 		mm = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
