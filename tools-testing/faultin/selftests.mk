@@ -5,7 +5,8 @@
 #   make -C tools-testing/selftests/mm -f $PWD/tools-testing/faultin/selftests.mk \
 #        OUTPUT=<dir> KSFT_DIR=<linux>/tools/testing/selftests \
 #        KHDR_INCLUDES="-isystem <build>/usr/include"
-TEST_GEN_PROGS := populate_eio populate_vma_change uffd_continue futex_fault gup_pfnmap
+TEST_GEN_PROGS := populate_eio populate_vma_change uffd_continue futex_fault gup_pfnmap \
+	uffd_move
 
 KSFT_DIR ?= ..
 OUTPUT ?= $(CURDIR)
