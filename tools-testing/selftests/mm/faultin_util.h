@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -21,6 +22,15 @@
 	snprintf(self->skip, sizeof(self->skip), fmt, ##__VA_ARGS__);	\
 	statement;							\
 } while (0)
+
+/* Seconds on CLOCK_MONOTONIC, for timing a call against its bound. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /*
  * Find the scsi_debug disk (CONFIG_SCSI_DEBUG) and put its /dev node in

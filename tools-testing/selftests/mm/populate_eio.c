@@ -16,7 +16,19 @@
  * GUP cannot fault in), mlock2(MLOCK_ONFAULT), mlockall(), mmap() with
  * MAP_POPULATE or MAP_LOCKED, and mremap() growing a locked mapping (which
  * ignore populate errors and must simply return). In each case the pages
- * before the failing one must be resident afterwards.
+ * before the failing one must be resident afterwards. Device drivers fault
+ * pages in through hmm_range_fault(); lib/test_hmm's mirror device
+ * (CONFIG_TEST_HMM) reads the bad page with mmap_lock held throughout
+ * (HMM_DMIRROR_READ) and through hmm_range_fault_unlocked_timeout(),
+ * whose faults may drop it (HMM_DMIRROR_READ_UNLOCKED): both fail with
+ * EFAULT.
+ *
+ * The via_* cases hand the failing page to the other ways the kernel
+ * faults in or pins user memory for a syscall, each of which must fail
+ * cleanly: read() and write() on a pipe, write() to a shmem file (whose
+ * write loop faults the source in), O_DIRECT read into and write from
+ * it (GUP), process_vm_readv(), /proc/self/mem, vmsplice(), FUTEX_WAIT
+ * and io_uring buffer registration (a long-term pin).
  *
  * Bound: each call must return within POPULATE_BOUND_S seconds. Under QEMU
  * TCG a fixed kernel returns in 0.02-0.9 s (the slowest pass seen), so the
@@ -29,9 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <linux/io_uring.h>
+#include <linux/types.h>
 
 #include "../kselftest_harness.h"
 #include "faultin_util.h"
@@ -46,19 +63,24 @@
 #define MLOCK_ONFAULT		0x01
 #endif
 
+/* From lib/test_hmm_uapi.h (7.3 has HMM_DMIRROR_READ_UNLOCKED, 6.12 not). */
+struct hmm_dmirror_cmd {
+	__u64 addr;
+	__u64 ptr;
+	__u64 npages;
+	__u64 cpages;
+	__u64 faults;
+};
+
+#define HMM_DMIRROR_READ		_IOWR('H', 0x00, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_READ_UNLOCKED	_IOWR('H', 0x09, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_DEV			"/dev/hmm_dmirror0"
+
 #define MEDIUM_ERR_SECTOR	0x1234	/* scsi_debug OPT_MEDIUM_ERR_ADDR */
 #define SECTOR_SIZE		512
 #define PAGES_PAST_BAD		16
 #define POPULATE_BOUND_S	5
 #define POPULATE_TIMEOUT_S	6
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Does an O_DIRECT read of the page at @off fail? A medium error comes back
@@ -393,6 +415,301 @@ TEST_F_TIMEOUT(eio, mremap_locked_grow, POPULATE_TIMEOUT_S)
 	self->map = grown;
 	ASSERT_NE(grown, MAP_FAILED);
 	expect_resident_before_bad(_metadata, self);
+}
+
+/*
+ * Read one page of the mapping into the HMM mirror device: ioctl() @req
+ * for page @page. Returns what the ioctl returned, with errno.
+ */
+static int hmm_read_page(int dev, unsigned long req, FIXTURE_DATA(eio) *self,
+			 unsigned long page, void *buf)
+{
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (unsigned long)self->map + page * self->psize,
+		.ptr = (unsigned long)buf,
+		.npages = 1,
+	};
+
+	return ioctl(dev, req, &cmd);
+}
+
+/*
+ * The mirror device reads a good page, then the bad one: the first must
+ * succeed, the second fail with EFAULT within the bound.
+ */
+static void hmm_read_bad(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(eio) *self, unsigned long req,
+			 const char *what)
+{
+	double t0;
+	void *buf;
+	int dev, ret, err;
+
+	dev = open(HMM_DMIRROR_DEV, O_RDWR);
+	if (dev < 0)
+		SKIP(return, "%s: %s (the kernel needs CONFIG_TEST_HMM)",
+		     HMM_DMIRROR_DEV, strerror(errno));
+	buf = malloc(self->psize);
+	ASSERT_NE(buf, NULL);
+	ret = hmm_read_page(dev, req, self, 0, buf);
+	err = errno;
+	if (ret && err == EINVAL) {
+		free(buf);
+		close(dev);
+		SKIP(return, "kernel lacks %s", what);
+	}
+	TH_LOG("%s of page 0: ret %d errno %d", what, ret, ret ? err : 0);
+	ASSERT_EQ(ret, 0);
+
+	t0 = now_s();
+	ret = hmm_read_page(dev, req, self, self->bad_page, buf);
+	err = errno;
+	free(buf);
+	close(dev);
+	check_call(_metadata, self, what, ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, hmm_read, POPULATE_TIMEOUT_S)
+{
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	hmm_read_bad(_metadata, self, HMM_DMIRROR_READ, "HMM_DMIRROR_READ");
+}
+
+TEST_F_TIMEOUT(eio, hmm_read_unlocked, POPULATE_TIMEOUT_S)
+{
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	hmm_read_bad(_metadata, self, HMM_DMIRROR_READ_UNLOCKED,
+		     "HMM_DMIRROR_READ_UNLOCKED");
+}
+
+/* The failing page in the fixture's mapping. */
+static char *bad_addr(FIXTURE_DATA(eio) *self)
+{
+	return self->map + self->bad_page * self->psize;
+}
+
+/* A syscall given the failing page must fail with @want within the bound. */
+static void expect_errno(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(eio) *self, const char *what,
+			 long ret, int err, double t0, int want)
+{
+	check_call(_metadata, self, what, ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, want);
+}
+
+TEST_F_TIMEOUT(eio, via_pipe_read, POPULATE_TIMEOUT_S)
+{
+	int p[2], err;
+	double t0;
+	long ret;
+	char *buf;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ASSERT_EQ(pipe(p), 0);
+	buf = calloc(1, self->psize);
+	ASSERT_NE(buf, NULL);
+	ASSERT_EQ(write(p[1], buf, self->psize), self->psize);
+	free(buf);
+	t0 = now_s();
+	ret = read(p[0], bad_addr(self), self->psize);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	expect_errno(_metadata, self, "read() from a pipe into it", ret, err,
+		     t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_pipe_write, POPULATE_TIMEOUT_S)
+{
+	int p[2], err;
+	double t0;
+	long ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ASSERT_EQ(pipe(p), 0);
+	t0 = now_s();
+	ret = write(p[1], bad_addr(self), self->psize);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	expect_errno(_metadata, self, "write() from it to a pipe", ret, err,
+		     t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_shmem_write, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	long ret;
+	int fd, err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	fd = memfd_create("populate_eio", 0);
+	ASSERT_GE(fd, 0);
+	t0 = now_s();
+	ret = write(fd, bad_addr(self), self->psize);
+	err = errno;
+	close(fd);
+	expect_errno(_metadata, self, "write() from it to a memfd", ret, err,
+		     t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_odirect_read, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	long ret;
+	int fd, err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	fd = open(self->sd.dev, O_RDONLY | O_DIRECT);
+	ASSERT_GE(fd, 0);
+	t0 = now_s();
+	ret = pread(fd, bad_addr(self), self->psize, 0);
+	err = errno;
+	close(fd);
+	expect_errno(_metadata, self, "O_DIRECT read of page 0 into it", ret,
+		     err, t0, EFAULT);
+}
+
+/* To an offset past the mapping, in case the write did go through. */
+TEST_F_TIMEOUT(eio, via_odirect_write, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	long ret;
+	int fd, err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	fd = open(self->sd.dev, O_WRONLY | O_DIRECT);
+	ASSERT_GE(fd, 0);
+	t0 = now_s();
+	ret = pwrite(fd, bad_addr(self), self->psize, self->size);
+	err = errno;
+	close(fd);
+	expect_errno(_metadata, self, "O_DIRECT write from it", ret, err, t0,
+		     EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_process_vm_readv, POPULATE_TIMEOUT_S)
+{
+	struct iovec local, remote;
+	double t0;
+	long ret;
+	int err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	local.iov_base = malloc(self->psize);
+	ASSERT_NE(local.iov_base, NULL);
+	local.iov_len = self->psize;
+	/* First a page that reads: the call may not be there at all. */
+	remote.iov_base = self->map;
+	remote.iov_len = self->psize;
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0) {
+		err = errno;
+		free(local.iov_base);
+		SKIP(return, "process_vm_readv: %s (CONFIG_CROSS_MEMORY_ATTACH)",
+		     strerror(err));
+	}
+	remote.iov_base = bad_addr(self);
+	t0 = now_s();
+	ret = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	err = errno;
+	free(local.iov_base);
+	expect_errno(_metadata, self, "process_vm_readv() of it", ret, err,
+		     t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_proc_mem, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	long ret;
+	int fd, err;
+	char *buf;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	fd = open("/proc/self/mem", O_RDONLY);
+	ASSERT_GE(fd, 0);
+	buf = malloc(self->psize);
+	ASSERT_NE(buf, NULL);
+	t0 = now_s();
+	ret = pread(fd, buf, self->psize, (unsigned long)bad_addr(self));
+	err = errno;
+	free(buf);
+	close(fd);
+	expect_errno(_metadata, self, "read of it through /proc/self/mem", ret,
+		     err, t0, EIO);
+}
+
+TEST_F_TIMEOUT(eio, via_vmsplice, POPULATE_TIMEOUT_S)
+{
+	struct iovec iov = {
+		.iov_base = bad_addr(self),
+		.iov_len = self->psize,
+	};
+	int p[2], err;
+	double t0;
+	long ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ASSERT_EQ(pipe(p), 0);
+	t0 = now_s();
+	ret = vmsplice(p[1], &iov, 1, 0);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	expect_errno(_metadata, self, "vmsplice() of it", ret, err, t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_futex_wait, POPULATE_TIMEOUT_S)
+{
+	struct timespec ts = { .tv_sec = 1 };
+	double t0;
+	long ret;
+	int err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	ret = syscall(SYS_futex, bad_addr(self), FUTEX_WAIT, 0, &ts, NULL, 0);
+	err = errno;
+	expect_errno(_metadata, self, "FUTEX_WAIT on it", ret, err, t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_io_uring_register, POPULATE_TIMEOUT_S)
+{
+	struct io_uring_params p = { 0 };
+	struct iovec iov = {
+		.iov_base = bad_addr(self),
+		.iov_len = self->psize,
+	};
+	int ring, err;
+	double t0;
+	long ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ring = syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0)
+		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)",
+		     strerror(errno));
+	t0 = now_s();
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	err = errno;
+	close(ring);
+	expect_errno(_metadata, self, "io_uring buffer registration of it",
+		     ret, err, t0, EFAULT);
 }
 
 TEST_HARNESS_MAIN

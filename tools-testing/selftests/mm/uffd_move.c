@@ -54,14 +54,6 @@ struct uffdio_move {
 
 enum ref { REF_NONE, REF_PIPE, REF_PIN };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* 1 if @addr is in a large anonymous folio, 0 if not, -1 if unknown. */
 static int in_large_folio(void *addr, size_t psize)
 {
