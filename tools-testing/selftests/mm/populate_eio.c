@@ -258,16 +258,26 @@ static double remap_with(struct __test_metadata *_metadata,
 
 /*
  * A call that must fail: @ret and @err are what it returned, @t0 when it
- * started. It must be back within the bound, fail with @want, and leave
- * the pages before the bad one resident.
+ * started. It must be back within the bound and fail with @want.
+ */
+static void expect_errno(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(eio) *self, const char *what,
+			 long ret, int err, double t0, int want)
+{
+	check_call(_metadata, self, what, ret, err, t0);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, want);
+}
+
+/*
+ * A populate call that must fail: as expect_errno(), and the pages before
+ * the bad one must be resident.
  */
 static void expect_failure(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(eio) *self, const char *what,
 			   int ret, int err, double t0, int want)
 {
-	check_call(_metadata, self, what, ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, want);
+	expect_errno(_metadata, self, what, ret, err, t0, want);
 	expect_resident_before_bad(_metadata, self);
 }
 
@@ -466,9 +476,7 @@ static void hmm_read_bad(struct __test_metadata *_metadata,
 	err = errno;
 	free(buf);
 	close(dev);
-	check_call(_metadata, self, what, ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, EFAULT);
+	expect_errno(_metadata, self, what, ret, err, t0, EFAULT);
 }
 
 TEST_F_TIMEOUT(eio, hmm_read, POPULATE_TIMEOUT_S)
@@ -490,16 +498,6 @@ TEST_F_TIMEOUT(eio, hmm_read_unlocked, POPULATE_TIMEOUT_S)
 static char *bad_addr(FIXTURE_DATA(eio) *self)
 {
 	return self->map + self->bad_page * self->psize;
-}
-
-/* A syscall given the failing page must fail with @want within the bound. */
-static void expect_errno(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(eio) *self, const char *what,
-			 long ret, int err, double t0, int want)
-{
-	check_call(_metadata, self, what, ret, err, t0);
-	ASSERT_EQ(ret, -1);
-	ASSERT_EQ(err, want);
 }
 
 TEST_F_TIMEOUT(eio, via_pipe_read, POPULATE_TIMEOUT_S)
