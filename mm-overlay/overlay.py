@@ -17,7 +17,8 @@ Variants:
   base          the pristine tree
   patched       the 'faultin' branch's working tree (series plus local edits)
   prefix:N      the first N patches of the series (bisection)
-  mutant:NAME   base plus tools-testing/mutations/NAME.patch
+  mutant:NAME   base plus tools-testing/mutations/NAME.patch (the series plus
+                it, if the patch says 'Applies on: the series')
 """
 
 import argparse
@@ -257,6 +258,13 @@ def apply_series(bid, series, log=print):
 	return True
 
 
+def mutation_on_series(text):
+	"""Whether a mutation patch goes on top of the series, not the base:
+	its description (before the diff) has a line 'Applies on: the series'."""
+	head = text.split('\n--- ', 1)[0]
+	return re.search(r'^Applies on: the series\b', head, re.M) is not None
+
+
 def _tree_from_patches(src, patch_files):
 	"""Apply patches to the base tree in a private index; return the tree id."""
 	with tempfile.TemporaryDirectory() as td:
@@ -297,6 +305,9 @@ def variant_files(bid, variant, series):
 		plist = [os.path.join(TOP, 'tools-testing', 'mutations', name + '.patch')]
 		if not os.path.exists(plist[0]):
 			raise OverlayError('no mutation %s' % plist[0])
+		with open(plist[0]) as f:
+			if mutation_on_series(f.read()):
+				plist = series_patches(series) + plist
 	else:
 		raise OverlayError("unknown variant '%s' (base, patched, prefix:N, mutant:NAME)"
 				   % variant)

@@ -300,6 +300,19 @@ class SeriesTest(unittest.TestCase):
 					 overlay.series_touches(series), series)
 
 
+class MutationTest(unittest.TestCase):
+	def test_series_mutations_say_so_before_the_diff(self):
+		on = overlay.mutation_on_series
+		self.assertTrue(on('Mutation: x.\nApplies on: the series.\n\n--- a/mm/gup.c\n'))
+		self.assertFalse(on('Mutation: x.\n\n--- a/mm/gup.c\n+Applies on: the series\n'))
+		self.assertFalse(on('Mutation: x. Applies on: the series.\n--- a/mm/gup.c\n'))
+
+	def test_every_mutation_is_guarded(self):
+		import faultin
+		for name, guards in faultin.mutations().items():
+			self.assertTrue(guards, name)
+
+
 class SeriesCheckTest(unittest.TestCase):
 	def test_diagnostics_ignore_line_numbers(self):
 		import faultin_series

@@ -8,7 +8,9 @@ CONFIG_64BIT=y
 CONFIG_HYPERVISOR_GUEST=y
 CONFIG_PARAVIRT=y
 CONFIG_SERIAL_8250=y
-CONFIG_SERIAL_8250_CONSOLE=y''',
+CONFIG_SERIAL_8250_CONSOLE=y
+# MEMORY_FAILURE (configs/selftests.config) depends on it here
+CONFIG_X86_MCE=y''',
 	qemu_arch='x86_64',
 	kernel_path='arch/x86/boot/bzImage',
 	kernel_command_line='console=ttyS0',

@@ -27,8 +27,12 @@
  * faults in or pins user memory for a syscall, each of which must fail
  * cleanly: read() and write() on a pipe, write() to a shmem file (whose
  * write loop faults the source in), O_DIRECT read into and write from
- * it (GUP), process_vm_readv(), /proc/self/mem, vmsplice(), FUTEX_WAIT
- * and io_uring buffer registration (a long-term pin).
+ * it (GUP), process_vm_readv() and process_vm_writev(), reads and
+ * writes through /proc/self/mem, ptrace(PTRACE_POKEDATA), vmsplice(),
+ * FUTEX_WAIT, io_uring buffer registration (a long-term pin), a core
+ * dump of a process that has the page mapped (which must skip the page,
+ * not wait on it) and MADV_COLLAPSE (which refuses a block device
+ * mapping before it faults anything in).
  *
  * Bound: each call must return within POPULATE_BOUND_S seconds. Under QEMU
  * TCG a fixed kernel returns in 0.02-0.9 s (the slowest pass seen), so the
@@ -43,8 +47,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
@@ -58,6 +67,12 @@
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
 #endif
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT		0x01
@@ -708,6 +723,445 @@ TEST_F_TIMEOUT(eio, via_io_uring_register, POPULATE_TIMEOUT_S)
 	close(ring);
 	expect_errno(_metadata, self, "io_uring buffer registration of it",
 		     ret, err, t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(eio, via_process_vm_writev, POPULATE_TIMEOUT_S)
+{
+	struct iovec local, remote;
+	double t0;
+	long ret;
+	int err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	local.iov_base = calloc(1, self->psize);
+	ASSERT_NE(local.iov_base, NULL);
+	local.iov_len = self->psize;
+	/* First a page that reads: the call may not be there at all. */
+	remote.iov_base = self->map;
+	remote.iov_len = self->psize;
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0) {
+		err = errno;
+		free(local.iov_base);
+		SKIP(return, "process_vm_readv: %s (CONFIG_CROSS_MEMORY_ATTACH)",
+		     strerror(err));
+	}
+	remote.iov_base = bad_addr(self);
+	t0 = now_s();
+	ret = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	err = errno;
+	free(local.iov_base);
+	expect_errno(_metadata, self, "process_vm_writev() into it", ret, err,
+		     t0, EFAULT);
+}
+
+/* FOLL_FORCE | FOLL_WRITE: the page must be read before it is written. */
+TEST_F_TIMEOUT(eio, via_proc_mem_write, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	long ret;
+	int fd, err;
+	char *buf;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	fd = open("/proc/self/mem", O_RDWR);
+	ASSERT_GE(fd, 0);
+	buf = calloc(1, self->psize);
+	ASSERT_NE(buf, NULL);
+	t0 = now_s();
+	ret = pwrite(fd, buf, self->psize, (unsigned long)bad_addr(self));
+	err = errno;
+	free(buf);
+	close(fd);
+	expect_errno(_metadata, self, "write into it through /proc/self/mem",
+		     ret, err, t0, EIO);
+}
+
+/* Kill and reap @pid if it is still there, so a failed case leaves none. */
+static void reap(pid_t pid)
+{
+	if (waitpid(pid, NULL, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* The tracer's write into a stopped child that inherited the mapping. */
+TEST_F_TIMEOUT(eio, via_ptrace_pokedata, POPULATE_TIMEOUT_S)
+{
+	int status, err;
+	double t0;
+	long ret;
+	pid_t pid;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(1);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFSTOPPED(status)) {
+		reap(pid);
+		SKIP(return, "child could not be traced (status %#x)", status);
+	}
+	t0 = now_s();
+	ret = ptrace(PTRACE_POKEDATA, pid, bad_addr(self), 0L);
+	err = errno;
+	reap(pid);
+	expect_errno(_metadata, self, "PTRACE_POKEDATA into it", ret, err, t0,
+		     EIO);
+}
+
+/*
+ * A child with the page mapped dumps core (file-backed mappings included
+ * by coredump_filter) in a directory of its own: the dump must skip the
+ * page it cannot read and finish within the bound.
+ */
+TEST_F_TIMEOUT(eio, via_coredump, POPULATE_TIMEOUT_S)
+{
+	char dir[] = "/tmp/populate_eio.XXXXXX", core[64], pattern[64] = "";
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct stat st;
+	int status = 0;
+	double t0, dt;
+	pid_t pid;
+	FILE *f;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	f = fopen("/proc/sys/kernel/core_pattern", "r");
+	if (!f)
+		SKIP(return, "no kernel.core_pattern (CONFIG_COREDUMP)");
+	if (!fgets(pattern, sizeof(pattern), f))
+		pattern[0] = 0;
+	fclose(f);
+	if (strncmp(pattern, "core\n", 5))
+		SKIP(return, "core_pattern is not 'core': '%.*s'",
+		     (int)strcspn(pattern, "\n"), pattern);
+	ASSERT_NE(mkdtemp(dir), NULL);
+	t0 = now_s();
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		f = fopen("/proc/self/coredump_filter", "w");
+		if (!f || fprintf(f, "0x3f\n") < 0 || fclose(f) ||
+		    setrlimit(RLIMIT_CORE, &unlimited) || chdir(dir))
+			_exit(1);
+		abort();
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0 &&
+	       now_s() - t0 < POPULATE_BOUND_S)
+		usleep(10000);
+	dt = now_s() - t0;
+	reap(pid);
+	snprintf(core, sizeof(core), "%s/core", dir);
+	if (stat(core, &st)) {
+		/* kernel.core_uses_pid=1 */
+		snprintf(core, sizeof(core), "%s/core.%d", dir, pid);
+		if (stat(core, &st))
+			st.st_size = -1;
+	}
+	TH_LOG("core dump with bad page %lu mapped: status %#x after %.2f s, %lld bytes",
+	       self->bad_page, status, dt, (long long)st.st_size);
+	unlink(core);
+	rmdir(dir);
+	ASSERT_LT(dt, POPULATE_BOUND_S);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGABRT);
+	ASSERT_TRUE(WCOREDUMP(status));
+	/* The mapping was dumped (the bad page as a hole), not left out. */
+	ASSERT_GE(st.st_size, self->size);
+}
+
+TEST_F_TIMEOUT(eio, via_madv_collapse, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	int ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	ret = madvise(self->map, self->size, MADV_COLLAPSE);
+	expect_errno(_metadata, self, "MADV_COLLAPSE of it", ret, errno, t0,
+		     EINVAL);
+}
+
+/*
+ * Swap-in errors: the same disk as swap, with every slot before the bad
+ * page listed as bad in the swap header, so that the first slot swap
+ * uses is the bad page. A page of anonymous memory is paged out to it
+ * (the write succeeds: scsi_debug fails only reads), and then faulting
+ * it back in must fail cleanly.
+ */
+#define SWAP_VERSION_OFF	1024
+#define SWAP_BADPAGES_OFF	1536	/* union swap_header: info.badpages */
+#define SWAP_MAGIC		"SWAPSPACE2"
+#define PAGEMAP_SWAPPED		(1ULL << 62)
+#define PAGEMAP_SWAP_OFFSET(e)	(((e) & ((1ULL << 55) - 1)) >> 5)
+/*
+ * Usable slots after the bad one: with one slot in all, swap would be
+ * full, and a full swap frees a slot as soon as its page is read back.
+ */
+#define SWAP_SPARE		8
+
+FIXTURE(swap)
+{
+	size_t psize;
+	unsigned long bad_page;
+	int swapped_on;
+	char *mem;
+	struct scsi_debug sd;
+	char skip[512];		/* SETUP_SKIP() */
+};
+
+static int write_swap_header(const char *dev, size_t psize,
+			     unsigned long bad_page)
+{
+	unsigned int *words;
+	unsigned long i;
+	char *hdr;
+	int fd, ret;
+
+	hdr = calloc(1, psize);
+	if (!hdr)
+		return -1;
+	words = (unsigned int *)(hdr + SWAP_VERSION_OFF);
+	words[0] = 1;			/* version */
+	words[1] = bad_page + SWAP_SPARE;	/* last_page */
+	words[2] = bad_page - 1;	/* nr_badpages: 1 .. bad_page - 1 */
+	words = (unsigned int *)(hdr + SWAP_BADPAGES_OFF);
+	for (i = 1; i < bad_page; i++)
+		words[i - 1] = i;
+	memcpy(hdr + psize - strlen(SWAP_MAGIC), SWAP_MAGIC, strlen(SWAP_MAGIC));
+	fd = open(dev, O_RDWR);
+	ret = fd < 0 ? -1 : 0;
+	if (!ret && (pwrite(fd, hdr, psize, 0) != psize || fsync(fd)))
+		ret = -1;
+	if (fd >= 0)
+		close(fd);
+	free(hdr);
+	return ret;
+}
+
+static unsigned long long pagemap_of(void *addr, size_t psize)
+{
+	unsigned long long ent = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (unsigned long)addr / psize * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return ent;
+}
+
+/* mincore() counts a swapped-out page that is in the swap cache. */
+static int in_memory(void *addr, size_t psize)
+{
+	unsigned char vec = 0;
+
+	return !mincore(addr, psize, &vec) && (vec & 1);
+}
+
+FIXTURE_SETUP(swap)
+{
+	unsigned long max_bad;
+	int tries;
+
+	self->swapped_on = 0;
+	self->sd.loaded = 0;
+	self->mem = MAP_FAILED;
+	self->psize = getpagesize();
+	self->bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE /
+			 self->psize;
+	max_bad = (self->psize - strlen(SWAP_MAGIC) - SWAP_BADPAGES_OFF) /
+		  sizeof(int);
+	if (self->bad_page - 1 > max_bad)
+		SETUP_SKIP(return, "%lu bad swap slots do not fit in a swap header",
+			   self->bad_page - 1);
+	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+		return;
+	if (access(self->sd.dev, R_OK | W_OK))
+		SETUP_SKIP(return, "%s: %s (the test needs root)", self->sd.dev,
+			   strerror(errno));
+	if (!read_fails(self->sd.dev, self->bad_page * self->psize, self->psize))
+		SETUP_SKIP(return, "%s: reading sector %#x does not fail (scsi_debug needs opts=2)",
+			   self->sd.dev, MEDIUM_ERR_SECTOR);
+	ASSERT_EQ(write_swap_header(self->sd.dev, self->psize, self->bad_page), 0);
+	if (swapon(self->sd.dev, 0))
+		SETUP_SKIP(return, "swapon %s: %s (CONFIG_SWAP)", self->sd.dev,
+			   strerror(errno));
+	self->swapped_on = 1;
+
+	self->mem = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->mem, MAP_FAILED);
+	memset(self->mem, 0x5a, self->psize);
+	/*
+	 * Page it out, and make sure the swap cache lets go of it too: once
+	 * its write has finished, a clean page that is paged out again is
+	 * freed at once. Reading it back in between finds it in the swap
+	 * cache, not on the disk.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		if (madvise(self->mem, self->psize, MADV_PAGEOUT))
+			SETUP_SKIP(return, "MADV_PAGEOUT: %s", strerror(errno));
+		if ((pagemap_of(self->mem, self->psize) & PAGEMAP_SWAPPED) &&
+		    !in_memory(self->mem, self->psize))
+			break;
+		usleep(20000);
+		ASSERT_EQ(self->mem[0], 0x5a);
+	}
+	TH_LOG("paged out to slot %lu after %d tries: pagemap %#llx, in memory %d",
+	       self->bad_page, tries + 1, pagemap_of(self->mem, self->psize),
+	       in_memory(self->mem, self->psize));
+	if (tries == 50)
+		SETUP_SKIP(return, "the page did not leave the swap cache");
+	if (PAGEMAP_SWAP_OFFSET(pagemap_of(self->mem, self->psize)) != self->bad_page)
+		SETUP_SKIP(return, "paged out to swap slot %llu, not %lu",
+			   PAGEMAP_SWAP_OFFSET(pagemap_of(self->mem, self->psize)),
+			   self->bad_page);
+}
+
+FIXTURE_TEARDOWN(swap)
+{
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, self->psize);
+	if (self->swapped_on && swapoff(self->sd.dev))
+		TH_LOG("swapoff %s: %s", self->sd.dev, strerror(errno));
+	scsi_debug_put(&self->sd);
+}
+
+/* Log what a call on the swapped-out page did; it must be back in time. */
+static void swap_expect(struct __test_metadata *_metadata,
+			FIXTURE_DATA(swap) *self, const char *what,
+			long ret, int err, double t0, int want)
+{
+	double dt = now_s() - t0;
+
+	TH_LOG("%s with its swap slot %lu unreadable: ret %ld errno %d after %.2f s",
+	       what, self->bad_page, ret, ret ? err : 0, dt);
+	ASSERT_LT(dt, POPULATE_BOUND_S);
+	ASSERT_EQ(ret, -1);
+	ASSERT_EQ(err, want);
+}
+
+TEST_F_TIMEOUT(swap, madv_populate_read, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	int ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	ret = madvise(self->mem, self->psize, MADV_POPULATE_READ);
+	swap_expect(_metadata, self, "MADV_POPULATE_READ", ret, errno, t0,
+		    EFAULT);
+	/* The failed read is not retried forever either the second time. */
+	t0 = now_s();
+	ret = madvise(self->mem, self->psize, MADV_POPULATE_READ);
+	swap_expect(_metadata, self, "MADV_POPULATE_READ again", ret, errno,
+		    t0, EFAULT);
+}
+
+TEST_F_TIMEOUT(swap, madv_populate_write, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	int ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	ret = madvise(self->mem, self->psize, MADV_POPULATE_WRITE);
+	swap_expect(_metadata, self, "MADV_POPULATE_WRITE", ret, errno, t0,
+		    EFAULT);
+}
+
+TEST_F_TIMEOUT(swap, mlock, POPULATE_TIMEOUT_S)
+{
+	double t0;
+	int ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	ret = mlock(self->mem, self->psize);
+	swap_expect(_metadata, self, "mlock()", ret, errno, t0, ENOMEM);
+}
+
+TEST_F_TIMEOUT(swap, via_pipe_write, POPULATE_TIMEOUT_S)
+{
+	int p[2], err;
+	double t0;
+	long ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ASSERT_EQ(pipe(p), 0);
+	t0 = now_s();
+	ret = write(p[1], self->mem, self->psize);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	swap_expect(_metadata, self, "write() from it to a pipe", ret, err, t0,
+		    EFAULT);
+}
+
+TEST_F_TIMEOUT(swap, via_process_vm_readv, POPULATE_TIMEOUT_S)
+{
+	struct iovec local, remote;
+	double t0;
+	long ret;
+	int err;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	local.iov_base = malloc(self->psize);
+	ASSERT_NE(local.iov_base, NULL);
+	local.iov_len = self->psize;
+	remote.iov_base = self->mem;
+	remote.iov_len = self->psize;
+	t0 = now_s();
+	ret = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	err = errno;
+	free(local.iov_base);
+	swap_expect(_metadata, self, "process_vm_readv() of it", ret, err, t0,
+		    EFAULT);
+}
+
+/* A plain load from the page: SIGBUS, once, not a fault retried forever. */
+TEST_F_TIMEOUT(swap, touch, POPULATE_TIMEOUT_S)
+{
+	int status = 0;
+	double t0, dt;
+	pid_t pid;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	t0 = now_s();
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(self->mem[0] == 0x5a ? 0 : 1);
+	while (waitpid(pid, &status, WNOHANG) == 0 &&
+	       now_s() - t0 < POPULATE_BOUND_S)
+		usleep(10000);
+	dt = now_s() - t0;
+	reap(pid);
+	TH_LOG("load from it with its swap slot %lu unreadable: status %#x after %.2f s",
+	       self->bad_page, status, dt);
+	ASSERT_LT(dt, POPULATE_BOUND_S);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGBUS);
 }
 
 TEST_HARNESS_MAIN
