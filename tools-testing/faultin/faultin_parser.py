@@ -160,6 +160,13 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 		m = TAP_RE.match(text)
 		if m:
 			status, num, desc, directive = m.groups()
+			glued = ''
+			if inflight is not None and desc != inflight.name and \
+			   desc.startswith(inflight.name):
+				# A kernel message printed while the line was being
+				# written ends up glued to the case name.
+				glued = desc[len(inflight.name):]
+				desc = inflight.name
 			case = inflight if inflight is not None else _Case(desc, last_t)
 			verdict = _tap_verdict(status, directive, case.timed_out)
 			secs = None
@@ -169,6 +176,8 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 				   (directive or '').strip(), [], int(num))
 			if verdict == 'hang' and case.timed_out:
 				r.detail = 'kselftest harness timeout'
+			elif glued:
+				r.detail = 'console text inside the TAP line: %s' % glued.strip()
 			ex = case.excerpt or orphan_excerpt
 			if ex:
 				r.detail = 'kernel splat while the case ran; TAP said %s' % verdict

@@ -63,6 +63,16 @@ class ParserTest(unittest.TestCase):
 		self.assertIn('BUG: kernel NULL pointer', ex[0])
 		self.assertIn('end trace', ex[-1])
 
+	def test_kernel_message_inside_a_tap_line_keeps_the_case_name(self):
+		# Seen in a cold .ci/run: "Buffer I/O error ..." printed while the
+		# guest wrote "ok 2 eio.private.via_pipe_read".
+		res = parse('printk-in-tap-line.log')
+		self.assertEqual(verdicts(res), {
+			'populate_eio:eio.shared.via_pipe_read': 'pass',
+			'populate_eio:eio.private.via_pipe_read': 'pass'})
+		self.assertIn('Buffer I/O error',
+			      res['populate_eio:eio.private.via_pipe_read'].detail)
+
 	def test_warning_after_ok_turns_pass_into_crash(self):
 		res = parse('warning-after-ok.log')
 		self.assertEqual(res['uffd_continue:continue_shmem'].verdict, 'crash')
