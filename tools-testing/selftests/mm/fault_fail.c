@@ -976,8 +976,20 @@ TEST_F_TIMEOUT(memfd_pin, udmabuf_poisoned, 3 * FAIL_BOUND_S)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		int fd = ioctl(self->udmabuf, UDMABUF_CREATE, &create);
+		int null = open("/dev/null", O_RDWR), fd;
 
+		/*
+		 * A child that spins cannot be killed: it must not keep the
+		 * test's output open, or a runner that reads it through a
+		 * pipe (kselftest's) waits for it forever.
+		 */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(1);
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != self->udmabuf && fd != self->memfd)
+				close(fd);
+		fd = ioctl(self->udmabuf, UDMABUF_CREATE, &create);
 		_exit(fd >= 0 ? 0 : errno);
 	}
 	status = wait_bounded(pid, t0);
