@@ -203,6 +203,13 @@ static void pin_longterm(struct __test_metadata *_metadata,
 	if (self->gupfd < 0)
 		SKIP(return, "%s: %s (CONFIG_GUP_TEST)", GUP_TEST_FILE,
 		     strerror(self->gup_err));
+	/* First a page that pins: the ioctl came in 6.2. */
+	args.addr = (unsigned long)&self->psize & ~(self->psize - 1);
+	if (ioctl(self->gupfd, PIN_LONGTERM_TEST_START, &args))
+		SKIP(return, "gup_test PIN_LONGTERM_TEST_START: %s (before 6.2)",
+		     strerror(errno));
+	ioctl(self->gupfd, PIN_LONGTERM_TEST_STOP);
+	args.addr = (unsigned long)self->map;
 	ret = ioctl(self->gupfd, PIN_LONGTERM_TEST_START, &args);
 	err = errno;
 	if (!ret)
