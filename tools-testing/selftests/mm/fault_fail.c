@@ -285,15 +285,6 @@ TEST_F_TIMEOUT(fail, mlock, FAIL_TIMEOUT_S)
 	expect_errno(_metadata, "mlock()", ret, errno, t0, ENOMEM);
 }
 
-/* Kill and reap @pid if it is still there, so a failed case leaves none. */
-static void reap(pid_t pid)
-{
-	if (waitpid(pid, NULL, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 /* Wait up to the bound for @pid; its status, or -1 if it is still there. */
 static int wait_bounded(pid_t pid, double t0)
 {

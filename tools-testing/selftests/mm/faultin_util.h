@@ -4,11 +4,13 @@
 #define __FAULTIN_UTIL_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 /*
  * A SKIP() in FIXTURE_SETUP does not keep older kselftest harnesses (6.1)
@@ -22,6 +24,15 @@
 	snprintf(self->skip, sizeof(self->skip), fmt, ##__VA_ARGS__);	\
 	statement;							\
 } while (0)
+
+/* Kill and reap @pid if it is still there, so a failed case leaves none. */
+static inline void reap(pid_t pid)
+{
+	if (waitpid(pid, NULL, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
 
 /* Seconds on CLOCK_MONOTONIC, for timing a call against its bound. */
 static inline double now_s(void)

@@ -778,15 +778,6 @@ TEST_F_TIMEOUT(eio, via_proc_mem_write, POPULATE_TIMEOUT_S)
 		     ret, err, t0, EIO);
 }
 
-/* Kill and reap @pid if it is still there, so a failed case leaves none. */
-static void reap(pid_t pid)
-{
-	if (waitpid(pid, NULL, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 /* The tracer's write into a stopped child that inherited the mapping. */
 TEST_F_TIMEOUT(eio, via_ptrace_pokedata, POPULATE_TIMEOUT_S)
 {
