@@ -63,6 +63,31 @@ def cache_dir():
 	return os.path.join(x, 'faultin')
 
 
+def lock_cache(what):
+	"""One faultin at a time per cache: an exclusive flock on <cache>/lock,
+	held until the returned descriptor is closed or the process ends
+	(however it ends, so a killed run leaves no stale lock). A second
+	faultin on the same cache is refused in one line, naming the holder."""
+	import fcntl
+	import time
+	c = cache_dir()
+	os.makedirs(c, exist_ok=True)
+	path = os.path.join(c, 'lock')
+	fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+	try:
+		fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+	except OSError:
+		holder = os.read(fd, 200).decode(errors='replace').strip()
+		os.close(fd)
+		raise OverlayError('the cache %s is in use by another faultin (%s); wait for '
+				   'it, or give this one a cache of its own (XDG_CACHE_HOME=...)'
+				   % (c, holder or 'pid unknown'))
+	os.ftruncate(fd, 0)
+	os.write(fd, ('pid %d, %s, since %s' % (os.getpid(), what,
+						 time.strftime('%Y-%m-%d %H:%M:%S'))).encode())
+	return fd
+
+
 def base_id(base, ksrc=None):
 	if ksrc:
 		name = os.path.basename(os.path.realpath(ksrc)) or 'tree'
@@ -192,8 +217,19 @@ def import_base(base, ksrc=None, log=print):
 					   % (tarball, pkg))
 		log('importing %s into %s' % (tarball, src))
 		os.makedirs(tmp)
-		subprocess.run(['tar', '-xf', tarball, '--strip-components=1', '-C', tmp],
-			       check=True)
+		r = subprocess.run(['tar', '-xf', tarball, '--strip-components=1', '-C', tmp],
+				   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+		if r.returncode or not os.path.exists(os.path.join(tmp, 'Makefile')):
+			shutil.rmtree(tmp, ignore_errors=True)
+			why = [l for l in r.stdout.splitlines() if l.strip()] or ['no Makefile in it']
+			if os.path.realpath(tarball).startswith(os.path.realpath(cache_dir()) + os.sep):
+				# Ours to fetch again: the next run downloads it anew.
+				os.unlink(tarball)
+				again = 'removed; the next run fetches it again'
+			else:
+				again = 'reinstall %s' % pkg
+			raise OverlayError('%s is truncated or corrupt (%s): %s'
+					   % (tarball, why[-1].strip(), again))
 		_commit_import(tmp, 'Import %s from Debian package %s %s' % (base, pkg, version))
 		with open(os.path.join(tmp, '.git', 'faultin-version'), 'w') as f:
 			f.write('%s\n' % version)
@@ -378,6 +414,10 @@ def sync(bid, variant, series, log=print):
 	if os.path.exists(p['state']):
 		with open(p['state']) as f:
 			before = [l.rstrip('\n') for l in f if l.strip()]
+	# Until every file is written, the state names all that may differ
+	# from the base, so a sync stopped half-way (Ctrl-C) is undone by the
+	# next one, whatever variant that is.
+	_write_state(p['state'], set(before) | set(files))
 	written = []
 	for path in sorted(set(before) | set(files)):
 		want = files[path] if path in files else _base_blob(p['src'], path)
@@ -395,9 +435,14 @@ def sync(bid, variant, series, log=print):
 			with open(fp, 'wb') as f:
 				f.write(want)
 		written.append(path)
-	with open(p['state'], 'w') as f:
-		f.write(''.join(x + '\n' for x in sorted(files)))
+	_write_state(p['state'], files)
 	return written
+
+
+def _write_state(path, names):
+	with open(path + '.tmp', 'w') as f:
+		f.write(''.join(x + '\n' for x in sorted(names)))
+	os.rename(path + '.tmp', path)
 
 
 def content_key(bid, variant, series):
@@ -570,7 +615,10 @@ def main(argv=None):
 	ap.add_argument('--series', default=None, help='patches/<series> (default: the base)')
 	ap.add_argument('--variant', default='patched')
 	a = ap.parse_args(argv)
+	lock = None
 	try:
+		if a.cmd not in ('manifest', 'files'):
+			lock = lock_cache('overlay.py ' + a.cmd)
 		bid = base_id(a.base, a.ksrc)
 		series = a.series or ('mainline' if a.ksrc else a.base)
 		if a.cmd == 'import':
@@ -595,6 +643,9 @@ def main(argv=None):
 	except OverlayError as e:
 		print('overlay: %s' % e, file=sys.stderr)
 		return 1
+	finally:
+		if lock is not None:
+			os.close(lock)
 	return 0
 
 

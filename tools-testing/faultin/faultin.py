@@ -33,6 +33,8 @@ TOP = kernel.TOP
 PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev', 'libnuma-dev', 'rsync',
 	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
+# Commands that write nothing into the cache, and so need not lock it.
+READ_ONLY_CMDS = ('parse', 'table')
 
 
 class Failure(Exception):
@@ -96,6 +98,33 @@ def prepare(base, ksrc):
 		say('%s: %s' % (bid, overlay.base_version(bid) or 'version unknown (KSRC)'))
 	overlay.apply_series(bid, series_of(base, ksrc), log=say)
 	return bid
+
+
+def check_names(bases=(), variants=(), ksrc=None, mutants=None):
+	"""Refuse an unknown base, variant or mutation before any work starts
+	(an unknown test is load_tests()'s to refuse)."""
+	for b in bases if not ksrc else []:
+		overlay.base_id(b)
+	known = mutations()
+	for v in variants:
+		kind, _, arg = v.partition(':')
+		if v in ('base', 'patched') or (kind == 'mutant' and arg in known):
+			continue
+		if kind == 'prefix' and arg.isdigit():
+			for b in bases if not ksrc else [None]:
+				n = len(overlay.series_patches(series_of(b, ksrc)))
+				if int(arg) > n:
+					raise Failure("variant '%s': patches/%s has %d patch(es)"
+						      % (v, series_of(b, ksrc), n))
+			continue
+		if kind == 'mutant':
+			raise Failure("unknown mutation '%s': tools-testing/mutations has %s"
+				      % (arg, ' '.join(sorted(known)) or 'none'))
+		raise Failure("unknown variant '%s' (base, patched, prefix:N, mutant:NAME)" % v)
+	bad = [m for m in mutants or () if m not in known]
+	if bad:
+		raise Failure('unknown mutation(s) %s: tools-testing/mutations has %s'
+			      % (' '.join(bad), ' '.join(sorted(known))))
 
 
 def label(bid, variant):
@@ -307,6 +336,7 @@ def cmd_setup(args):
 
 
 def cmd_build(args):
+	check_names([args.base], [args.variant], args.ksrc)
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
 	bid = prepare(args.base, args.ksrc)
@@ -319,9 +349,10 @@ def cmd_build(args):
 def cmd_run(args):
 	t0 = time.monotonic()
 	bases = [None] if args.ksrc else args.bases
+	check_names(args.bases, args.variants, args.ksrc)
+	tests = load_tests(args.tests)
 	ensure_packages([b for b in bases if b], install=args.install)
 	params = qemu_config.load(args.arch)
-	tests = load_tests(args.tests)
 	for pkg in args.distro:
 		if not pkg.startswith(('linux-image-', 'linux-binary-')):
 			raise Failure("unknown distro kernel package '%s' (want linux-image-* "
@@ -396,9 +427,10 @@ def not_run(step, why):
 def cmd_quick(args):
 	"""Edit-to-verdict: sync the overlay, rebuild, boot, run one test."""
 	t0 = time.monotonic()
+	check_names([args.base], [args.variant], args.ksrc)
+	tests = load_tests([args.test])
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
-	tests = load_tests([args.test])
 	bid = prepare(args.base, args.ksrc)
 	rdir = results_dir()
 	col = run_kernel(bid, args.variant, series_of(args.base, args.ksrc), params,
@@ -450,6 +482,7 @@ def bench_report(rounds):
 
 def cmd_bench(args):
 	"""Populate/mlock benchmark: base and patched kernels booted in turn."""
+	check_names([args.base], args.pair, args.ksrc)
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
 	bid = prepare(args.base, args.ksrc)
@@ -506,6 +539,7 @@ def mutations():
 
 
 def cmd_mutants(args):
+	check_names([args.base], (), args.ksrc, args.names)
 	ensure_packages([args.base], install=False)
 	p, f = run_mutants(args.base, qemu_config.load(args.arch), args, args.names)
 	return 1 if f else 0
@@ -620,6 +654,9 @@ def cmd_test(args):
 	against each base, and one real build-boot-run of the default base."""
 	t0 = time.monotonic()
 	passed = failed = 0
+	if not args.unit_only:
+		check_names(args.bases, args.variants)
+		load_tests(args.tests)
 	say('== harness unit tests (canned console logs)')
 	p, f = unit_tests()
 	passed, failed = passed + p, failed + f
@@ -748,12 +785,35 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_table)
 
 	args = ap.parse_args(argv)
+	lock = None
+	if argv is None:
+		# A run that is told to stop (SIGTERM, a closed terminal) stops as
+		# on Ctrl-C: its builds and guests with it, its table written.
+		import signal
+
+		def stop(signum, frame):
+			raise KeyboardInterrupt
+		signal.signal(signal.SIGTERM, stop)
+		signal.signal(signal.SIGHUP, stop)
 	try:
+		if args.cmd not in READ_ONLY_CMDS and not getattr(args, 'unit_only', False):
+			lock = overlay.lock_cache('faultin ' + args.cmd)
 		return args.fn(args)
 	except (Failure, overlay.OverlayError, kernel.BuildError, faultin_distro.DistroError,
-		ValueError) as e:
+		faultin_apt.AptError, ValueError) as e:
 		print('faultin: error: %s' % e, file=sys.stderr)
 		return 2
+	except OSError as e:
+		# A full disk, a missing file: one line, not a traceback.
+		print('faultin: error: %s' % e, file=sys.stderr)
+		return 2
+	except KeyboardInterrupt:
+		print('faultin: interrupted; what finished is kept in %s, rerun to go on'
+		      % overlay.cache_dir(), file=sys.stderr)
+		return 130
+	finally:
+		if lock is not None:
+			os.close(lock)
 
 
 if __name__ == '__main__':

@@ -82,11 +82,13 @@ def _make(work, build, params, args, logf, progress=None):
 	cmd = ['make', '-C', work, 'O=' + build, 'ARCH=' + _karch(params)]
 	if params.cross_compile:
 		cmd.append('CROSS_COMPILE=' + params.cross_compile)
-	if progress is None:
-		r = subprocess.run(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
-		return r.returncode
 	t0 = time.monotonic()
-	p = subprocess.Popen(cmd + args, stdout=logf, stderr=subprocess.STDOUT)
+	# make and its compilers in a process group of their own: on Ctrl-C
+	# (or any exception here) the whole group is stopped the way a
+	# terminal's Ctrl-C would, so make deletes the targets it was writing
+	# (kbuild's .DELETE_ON_ERROR) and a rerun builds them again.
+	p = subprocess.Popen(cmd + args, stdout=logf, stderr=subprocess.STDOUT,
+			     start_new_session=True)
 	try:
 		with open(logf.name, errors='replace') as f:
 			while True:
@@ -94,16 +96,36 @@ def _make(work, build, params, args, logf, progress=None):
 					p.wait(timeout=1)
 				except subprocess.TimeoutExpired:
 					pass
-				progress.feed(f.read())
+				if progress is not None:
+					progress.feed(f.read())
 				if p.returncode is not None:
 					break
-				progress.tick(time.monotonic() - t0)
+				if progress is not None:
+					progress.tick(time.monotonic() - t0)
 	except BaseException:
-		p.kill()
-		p.wait()
+		stop_group(p)
 		raise
-	progress.finish(time.monotonic() - t0)
+	if progress is not None:
+		progress.finish(time.monotonic() - t0)
 	return p.returncode
+
+
+def stop_group(p, grace=30):
+	"""SIGINT to @p's process group, as a terminal's Ctrl-C; SIGKILL to
+	what is left after @grace seconds."""
+	import signal
+	try:
+		os.killpg(p.pid, signal.SIGINT)
+		p.wait(timeout=grace)
+	except subprocess.TimeoutExpired:
+		pass
+	except ProcessLookupError:
+		pass
+	try:
+		os.killpg(p.pid, signal.SIGKILL)
+	except ProcessLookupError:
+		pass
+	p.wait()
 
 
 class BuildProgress:
@@ -242,16 +264,39 @@ def build(bid, variant, series, params, log=print, use_cache=True):
 		rc = _make(work, d['build'], params,
 			   ['-j' + jobs(), os.path.basename(params.kernel_path)], logf, progress)
 	if rc:
-		raise BuildError('%s/%s: kernel build failed:\n%s\n(full log: %s)'
-				 % (bid, variant, _tail(logpath, 25), logpath))
+		raise BuildError(build_failure('%s/%s' % (bid, variant), logpath, d['build']))
 	if kind == 'full':
 		with open(countfile, 'w') as f:
 			f.write('%d\n' % progress.done)
 	secs = time.monotonic() - t0
 	os.makedirs(os.path.dirname(cached), exist_ok=True)
-	shutil.copyfile(img, cached + '.tmp')
-	os.rename(cached + '.tmp', cached)
+	try:
+		shutil.copyfile(img, cached + '.tmp')
+		os.rename(cached + '.tmp', cached)
+	except BaseException:
+		if os.path.exists(cached + '.tmp'):
+			os.unlink(cached + '.tmp')
+		raise
 	return Built(cached, secs, kind, key, written)
+
+
+NO_SPACE = 'No space left on device'
+
+
+def build_failure(what, logpath, where):
+	"""The message of a failed build: one line first (the disk being
+	full is said as such), then the log's tail."""
+	with open(logpath, errors='replace') as f:
+		text = f.read()
+	tail = ''.join(text.splitlines(True)[-25:])
+	if NO_SPACE in text:
+		st = os.statvfs(where)
+		return ('%s: kernel build failed: no space left on device (%d MiB free on '
+			'the file system of %s); free some and rerun, the build goes on where it '
+			'stopped\n%s\n(full log: %s)' % (what, st.f_bavail * st.f_frsize >> 20,
+							 where, tail, logpath))
+	return '%s: kernel build failed: %s\n%s\n(full log: %s)' % (
+		what, _first_error(logpath), tail, logpath)
 
 
 def _first_error(path):
@@ -497,13 +542,35 @@ def qemu_command(params, image, initrd, append, accel='tcg', mem='1024', smp='2'
 	return cmd + extra
 
 
-def run_guest(cmd, deadline, logpath, echo=None):
-	"""Run QEMU; stamp each console line; kill it at the deadline."""
+# A console that says more than this is flooding: the guest is stopped
+# and the case running is a crash (a normal boot and test write well
+# under 1 MiB; the slowest I/O-error storm seen, printk-ratelimited,
+# about 2 MiB). A line longer than MAX_LINE is cut into pieces.
+MAX_CONSOLE = 32 << 20
+MAX_LINE = 64 << 10
+FLOOD_MARK = 'faultin-host: console flood'
+
+
+def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE):
+	"""Run QEMU; stamp each console line; kill it at the deadline, or
+	when its console floods."""
 	t0 = time.monotonic()
 	p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
 			     stderr=subprocess.STDOUT)
-	lines, buf, killed = [], b'', False
 	fd = p.stdout.fileno()
+	try:
+		return _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console)
+	except BaseException:
+		p.kill()        # never leave a guest behind (Ctrl-C, SIGTERM)
+		p.wait()
+		raise
+	finally:
+		p.stdout.close()
+
+
+def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console):
+	lines, buf, killed, flooded = [], b'', False, False
+	total = 0
 	with open(logpath, 'w') as logf:
 		logf.write('# %s\n' % ' '.join(cmd))
 		while True:
@@ -518,9 +585,27 @@ def run_guest(cmd, deadline, logpath, echo=None):
 			chunk = os.read(fd, 65536)
 			if not chunk:
 				break
+			total += len(chunk)
+			if total > max_console:
+				killed = flooded = True
+				p.kill()
+				last = (lines[-1][1] if lines else buf.decode('utf-8', 'replace'))[:200]
+				now = time.monotonic() - t0
+				text = '%s: more than %d MiB in %.0f s, guest stopped; the last ' \
+					'line: %s' % (FLOOD_MARK, max_console >> 20, now, last)
+				lines.append((now, text))
+				logf.write('%9.3f| %s\n' % (now, text))
+				buf = b''
+				break
 			buf += chunk
-			while b'\n' in buf:
-				raw, buf = buf.split(b'\n', 1)
+			while True:
+				i = buf.find(b'\n', 0, MAX_LINE + 1)
+				if i >= 0:
+					raw, buf = buf[:i], buf[i + 1:]
+				elif len(buf) > MAX_LINE:
+					raw, buf = buf[:MAX_LINE], buf[MAX_LINE:]
+				else:
+					break
 				now = time.monotonic() - t0
 				text = raw.decode('utf-8', 'replace').rstrip('\r')
 				lines.append((now, text))
@@ -532,7 +617,7 @@ def run_guest(cmd, deadline, logpath, echo=None):
 			text = buf.decode('utf-8', 'replace').rstrip('\r')
 			lines.append((now, text))
 			logf.write('%9.3f| %s\n' % (now, text))
-		if killed:
+		if killed and not flooded:
 			logf.write('%9.3f| faultin-host: guest killed at the %.0f s deadline\n'
 				   % (time.monotonic() - t0, deadline))
 	rc = p.wait()

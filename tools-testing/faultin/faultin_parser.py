@@ -9,7 +9,8 @@ The guest runs one test binary per boot (see guest/init). Verdicts:
            terminated by timeout', or the guest's or host's watchdog killed
            the test while the case was running
   crash    an oops, BUG, panic, WARNING, lockup or stall on the console while
-           the case ran (the excerpt is kept)
+           the case ran (the excerpt is kept), or a console flood that made
+           the host stop the guest
   missing  the case has no TAP line and none of the above explains why
 Only a TAP 'ok' can ever become a pass.
 """
@@ -28,7 +29,8 @@ HARNESS_TIMEOUT = 'Test terminated by timeout'
 CRASH_RE = re.compile(
 	r'(BUG: |kernel BUG at |Oops: |Oops\[|general protection fault|'
 	r'Kernel panic - not syncing|WARNING: |Unable to handle kernel|'
-	r'rcu: INFO: rcu_\w+ detected stalls|INFO: task \S+ blocked for more than)')
+	r'rcu: INFO: rcu_\w+ detected stalls|INFO: task \S+ blocked for more than|'
+	r'^faultin-host: console flood)')
 CRASH_END_RE = re.compile(r'---\[ end (trace|Kernel panic)')
 EXCERPT_LINES = 40
 # What guest/init prints around the test.
@@ -144,6 +146,10 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 			continue
 		m = RUN_RE.match(text)
 		if m:
+			if inflight is not None:
+				# The case before never printed a (well-formed)
+				# TAP line: it must not vanish.
+				results.append(_unreported(inflight, t, len(results) + 1))
 			inflight = _Case(m.group(1), t)
 			continue
 		if inflight and HARNESS_TIMEOUT in text:
@@ -152,6 +158,10 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 		m = PLAN_RE.match(text)
 		if m:
 			plan = int(m.group(1))
+			if plan > MAX_PLAN:
+				results.append(Result('plan', 'fail', None, 'malformed TAP: a plan '
+						      'of 1..%d cases' % plan))
+				plan = None
 			continue
 		m = BAIL_RE.match(text)
 		if m:
@@ -167,6 +177,11 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 				# written ends up glued to the case name.
 				glued = desc[len(inflight.name):]
 				desc = inflight.name
+			elif inflight is not None and desc and desc != inflight.name:
+				# A TAP line for another case than the one running:
+				# the running one is left unreported, not renamed.
+				results.append(_unreported(inflight, t, len(results) + 1))
+				inflight = None
 			case = inflight if inflight is not None else _Case(desc, last_t)
 			verdict = _tap_verdict(status, directive, case.timed_out)
 			secs = None
@@ -174,7 +189,12 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 				secs = round(t - case.start, 2)
 			r = Result(desc or case.name, verdict, secs,
 				   (directive or '').strip(), [], int(num))
-			if verdict == 'hang' and case.timed_out:
+			if int(num) in {x.num for x in results}:
+				r.name = '%s [#%s again]' % (r.name, num)
+				r.detail = 'malformed TAP: number %s reported twice; TAP said %s' \
+					% (num, verdict)
+				r.verdict = verdict = 'fail'
+			elif verdict == 'hang' and case.timed_out:
 				r.detail = 'kselftest harness timeout'
 			elif glued:
 				r.detail = 'console text inside the TAP line: %s' % glued.strip()
@@ -200,6 +220,10 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 		if boot_excerpt:
 			return [Result(binary, 'crash', None, BOOT_SPLAT,
 				       boot_excerpt)]
+		last = [x for _, x in lines if x.strip() and not x.startswith('faultin-host:')]
+		if last and not killed:
+			# QEMU's own complaint, or the kernel's last word.
+			why += '; the console\'s last line: %s' % last[-1].strip()[:200]
 		return [Result(binary, 'hang' if killed else 'missing', None,
 			       'guest never started the test' + (' (%s)' % why if why else ''))]
 
@@ -237,6 +261,11 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 		return [Result(binary, 'hang' if guest_killed else 'missing', None,
 			       'no TAP output; ' + (why or 'nothing reported'))]
 
+	for r in results:
+		if plan is not None and r.num and r.num > plan and r.verdict != 'crash':
+			r.detail = 'malformed TAP: numbered %d, beyond the plan 1..%d; TAP said ' \
+				'%s' % (r.num, plan, r.verdict)
+			r.verdict = 'fail'
 	seen = {r.num for r in results}
 	running = guest_killed and inflight is None
 	for n in range(1, (plan or 0) + 1):
@@ -264,6 +293,20 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 
 
 BOOT_SPLAT = 'kernel splat before the test ran'
+# No selftest plans this many cases; a plan above it is malformed (and
+# would otherwise make a 'missing' row for every number up to it).
+MAX_PLAN = 100000
+
+
+def _unreported(case, t, num):
+	secs = None
+	if t is not None and case.start is not None:
+		secs = round(t - case.start, 2)
+	if case.excerpt:
+		return Result(case.name, 'crash', secs, 'kernel splat while the case ran',
+			      case.excerpt, num)
+	return Result(case.name, 'missing', secs, 'no TAP line before the next case started',
+		      [], num)
 
 
 def boot_failed(results):

@@ -528,6 +528,31 @@ class OverlayTest(CacheTestCase):
 		man = read(os.path.join(p['overlay'], 'patched', 'MANIFEST'))
 		self.assertIn('mm/gup.c', man)
 
+	def test_sync_stopped_half_way_is_undone_by_the_next(self):
+		p = overlay.paths(self.bid)
+		overlay.sync(self.bid, 'base', '6.12', log=lambda m: None)
+		for f, text in (('gup.c', 'a\nB\nc\n'), ('internal.h', 'H\n')):
+			with open(os.path.join(p['src'], 'mm', f), 'w') as fh:
+				fh.write(text)
+		real_open, calls = open, []
+
+		def ctrl_c_on_second_write(path, mode='r', *a, **k):
+			if 'wb' in mode and path.startswith(p['work'] + os.sep):
+				calls.append(path)
+				if len(calls) == 2:
+					raise KeyboardInterrupt
+			return real_open(path, mode, *a, **k)
+		overlay.open = ctrl_c_on_second_write
+		try:
+			with self.assertRaises(KeyboardInterrupt):
+				overlay.sync(self.bid, 'patched', '6.12')
+		finally:
+			del overlay.open
+		self.assertEqual(read(os.path.join(p['work'], 'mm', 'gup.c')), 'a\nB\nc\n')
+		self.assertEqual(overlay.sync(self.bid, 'base', '6.12'), ['mm/gup.c'])
+		self.assertEqual(read(os.path.join(p['work'], 'mm', 'gup.c')), 'a\nb\nc\n')
+		self.assertEqual(read(os.path.join(p['work'], 'mm', 'internal.h')), 'h\n')
+
 	def test_cover_results_need_every_test_of_tests_conf(self):
 		names = []
 		with open(os.path.join(HERE, 'tests.conf')) as f:
@@ -929,6 +954,274 @@ class MainlineAndDistroTest(CacheTestCase):
 				    r'(deb|ftp|mirror)[.-][a-z0-9.-]*\.(org|net|com)/'],
 				   stdout=subprocess.PIPE, text=True)
 		self.assertEqual(r.stdout, '')
+
+
+class HostileInputTest(CacheTestCase):
+	"""Bad input to the harness: one clear line, a non-zero exit, nothing
+	half-written in the cache, and no verdict that is not earned. (A
+	series that no longer applies and a kernel that panics at boot are
+	tested above: OverlayTest, MainlineAndDistroTest.)"""
+
+	def main(self, argv):
+		"""faultin.main(@argv) -> (exit status, stderr lines)."""
+		import contextlib
+		import io
+		err, out = io.StringIO(), io.StringIO()
+		with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+			rc = faultin.main(argv)
+		return rc, err.getvalue().splitlines()
+
+	def cache_holds(self):
+		return sorted(f for f in os.listdir(self.td.name) if f != 'lock')
+
+	def test_unknown_names_are_one_line_before_any_work(self):
+		for argv, word in (
+			(['run', '--variants', 'base', 'pached', '--no-checks'], "'pached'"),
+			(['run', '--tests', 'populate_eio', 'no_such_test'], 'no_such_test'),
+			(['run', '--bases', '5.4'], "'5.4'"),
+			(['build', '--variant', 'prefix:99'], 'prefix:99'),
+			(['build', '--variant', 'prefix:x'], 'prefix:x'),
+			(['quick', '--variant', 'mutant:no-such'], 'no-such'),
+			(['mutants', 'no-such-mutation'], 'no-such-mutation'),
+			(['bench', '--pair', 'base', 'nope'], "'nope'"),
+			(['test', '--variants', 'nope'], "'nope'")):
+			rc, err = self.main(argv)
+			self.assertEqual(rc, 2, argv)
+			self.assertEqual(len(err), 1, (argv, err))
+			self.assertIn(word, err[0])
+			self.assertEqual(self.cache_holds(), [], argv)
+
+	def fake_base(self, tarball):
+		old = overlay.BASES['6.12']
+		overlay.BASES['6.12'] = ('linux-source-fake', tarball)
+		self.addCleanup(overlay.BASES.__setitem__, '6.12', old)
+
+	def tarball(self, path, cut=None):
+		tree = os.path.join(self.td.name, 'linux-fake')
+		os.makedirs(os.path.join(tree, 'mm'), exist_ok=True)
+		with open(os.path.join(tree, 'Makefile'), 'w') as f:
+			f.write('# fake\n')
+		with open(os.path.join(tree, 'mm', 'gup.c'), 'wb') as f:
+			f.write(os.urandom(1 << 16))
+		os.makedirs(os.path.dirname(path), exist_ok=True)
+		subprocess.run(['tar', '-cJf', path, '-C', self.td.name, 'linux-fake'], check=True)
+		shutil.rmtree(tree)
+		if cut:
+			with open(path, 'r+b') as f:
+				f.truncate(os.path.getsize(path) // cut)
+
+	def assert_no_tree(self):
+		src = overlay.paths('6.12')['src']
+		self.assertFalse(os.path.exists(src))
+		self.assertFalse(os.path.exists(src + '.tmp'))
+
+	def test_missing_tarball(self):
+		self.fake_base(os.path.join(self.td.name, 'nowhere', 'linux-source-6.12.tar.xz'))
+		with self.assertRaises(overlay.OverlayError) as e:
+			overlay.import_base('6.12', log=lambda m: None)
+		self.assertEqual(len(str(e.exception).splitlines()), 1)
+		self.assertIn('is missing', str(e.exception))
+		self.assert_no_tree()
+
+	def test_truncated_tarball_leaves_no_tree_and_a_good_one_imports(self):
+		usr_src = tempfile.TemporaryDirectory()     # outside the cache
+		self.addCleanup(usr_src.cleanup)
+		path = os.path.join(usr_src.name, 'linux-source-6.12.tar.xz')
+		self.tarball(path, cut=2)
+		self.fake_base(path)
+		with self.assertRaises(overlay.OverlayError) as e:
+			overlay.import_base('6.12', log=lambda m: None)
+		msg = str(e.exception)
+		self.assertEqual(len(msg.splitlines()), 1, msg)
+		self.assertIn('truncated or corrupt', msg)
+		self.assertIn('reinstall linux-source-fake', msg)
+		self.assert_no_tree()
+		self.assertTrue(os.path.exists(path))     # not ours to delete
+		self.tarball(path)
+		self.assertEqual(overlay.import_base('6.12', log=lambda m: None), '6.12')
+		self.assertTrue(os.path.exists(os.path.join(overlay.paths('6.12')['src'],
+							    'mm', 'gup.c')))
+
+	def test_truncated_tarball_in_the_cache_is_removed_to_fetch_again(self):
+		path = os.path.join(self.td.name, 'mainline', '1', 'linux-source-7.3.tar.xz')
+		self.tarball(path, cut=3)
+		self.fake_base(path)
+		with self.assertRaises(overlay.OverlayError) as e:
+			overlay.import_base('6.12', log=lambda m: None)
+		self.assertIn('the next run fetches it again', str(e.exception))
+		self.assertFalse(os.path.exists(path))
+		self.assert_no_tree()
+
+	def test_build_interrupted_then_rerun_finishes(self):
+		import faultin_kernel
+		work = os.path.join(self.td.name, 'tree')
+		os.makedirs(work)
+		pidfile = os.path.join(self.td.name, 'recipe.pid')
+		with open(os.path.join(work, 'Makefile'), 'w') as f:
+			f.write('.DELETE_ON_ERROR:\n'
+				'all: $(O)/obj\n'
+				'$(O)/obj:\n'
+				'\t@echo $$$$ > %s; echo part > $@; sleep $(NAP); echo done >> $@\n'
+				% pidfile)
+		out = os.path.join(self.td.name, 'out')
+		os.makedirs(out)
+		params = qemu_config.load('x86_64')
+
+		class CtrlC:
+			"""A BuildProgress whose tick is where Ctrl-C arrives."""
+			def feed(self, text):
+				pass
+
+			def tick(self, secs):
+				if os.path.exists(pidfile):
+					raise KeyboardInterrupt
+
+			def finish(self, secs):
+				pass
+
+		import time
+		t0 = time.monotonic()
+		with open(os.path.join(self.td.name, 'build.log'), 'w') as logf:
+			with self.assertRaises(KeyboardInterrupt):
+				faultin_kernel._make(work, out, params, ['all', 'NAP=60'], logf, CtrlC())
+		self.assertLess(time.monotonic() - t0, 30)
+		with open(pidfile) as f:
+			pid = int(f.read())
+		with self.assertRaises(ProcessLookupError):    # the recipe was stopped
+			os.kill(pid, 0)
+		self.assertFalse(os.path.exists(os.path.join(out, 'obj')))   # and its output
+		with open(os.path.join(self.td.name, 'build.log'), 'w') as logf:
+			rc = faultin_kernel._make(work, out, params, ['all', 'NAP=0'], logf)
+		self.assertEqual(rc, 0)
+		self.assertEqual(read(os.path.join(out, 'obj')), 'part\ndone\n')
+
+	def test_full_disk_during_a_build_says_so_first(self):
+		import faultin_kernel
+		log = os.path.join(self.td.name, 'build.log')
+		with open(log, 'w') as f:
+			f.write('  CC      mm/gup.o\n/usr/bin/ld: final link failed: '
+				'No space left on device\nmake[2]: *** [vmlinux] Error 1\n')
+		msg = faultin_kernel.build_failure('mainline/patched', log, self.td.name)
+		first = msg.splitlines()[0]
+		self.assertIn('mainline/patched: kernel build failed: no space left on device', first)
+		self.assertIn('MiB free', first)
+		self.assertIn(log, msg)
+
+	def test_full_disk_anywhere_else_is_one_line(self):
+		def full(args):
+			raise OSError(28, 'No space left on device', '/cache/results/x/results.json')
+		old = faultin.cmd_table
+		faultin.cmd_table = full
+		try:
+			rc, err = self.main(['table'])
+		finally:
+			faultin.cmd_table = old
+		self.assertEqual(rc, 2)
+		self.assertEqual(len(err), 1, err)
+		self.assertIn('No space left on device', err[0])
+
+	def test_kernel_that_does_not_boot_says_why(self):
+		import faultin_kernel
+		bogus = os.path.join(self.td.name, 'bzImage')
+		with open(bogus, 'wb') as f:
+			f.write(os.urandom(4096))
+		params = qemu_config.load('x86_64')
+		cmd = faultin_kernel.qemu_command(params, bogus, bogus, 'faultin.test=t')
+		g = faultin_kernel.run_guest(cmd, 60, os.path.join(self.td.name, 'console.log'))
+		self.assertFalse(g.killed)
+		(r,) = parser.parse_boot('t', g.lines, g.killed)
+		self.assertEqual(r.verdict, 'missing')
+		self.assertIn('guest never started the test', r.detail)
+		self.assertIn('qemu', r.detail)
+
+	def test_console_flood_stops_the_guest_and_is_a_crash(self):
+		import faultin_kernel
+		import time
+		log = os.path.join(self.td.name, 'console.log')
+		flood = [sys.executable, '-c', 'import sys\n'
+			 'print("faultin: run t", flush=True)\n'
+			 'print("#  RUN           f.a ...", flush=True)\n'
+			 'while True: sys.stdout.write("printk storm\\n" * 1000)']
+		t0 = time.monotonic()
+		g = faultin_kernel.run_guest(flood, 120, log, max_console=1 << 20)
+		self.assertLess(time.monotonic() - t0, 60)
+		self.assertTrue(g.killed)
+		self.assertLess(os.path.getsize(log), 3 << 20)
+		res = parser.parse_boot('t', g.lines, g.killed)
+		self.assertEqual([(r.name, r.verdict) for r in res], [('t:f.a', 'crash')])
+		self.assertIn('console flood', res[0].excerpt[0])
+		self.assertIn('printk storm', res[0].excerpt[0])
+		# From the saved log too.
+		binary, lines, killed = parser.parse_log_file(log)
+		self.assertEqual([r.verdict for r in parser.parse_boot(binary, lines, killed)],
+				 ['crash'])
+
+	def test_interrupted_guest_is_not_left_behind(self):
+		import faultin_kernel
+		import signal
+
+		def ctrl_c(signum, frame):
+			raise KeyboardInterrupt
+		old = signal.signal(signal.SIGALRM, ctrl_c)
+		pidfile = os.path.join(self.td.name, 'guest.pid')
+		guest = [sys.executable, '-c', 'import os, time\n'
+			 'open(%r, "w").write(str(os.getpid()))\n'
+			 'time.sleep(60)\n' % pidfile]
+		try:
+			signal.alarm(1)
+			with self.assertRaises(KeyboardInterrupt):
+				faultin_kernel.run_guest(guest, 60, os.path.join(self.td.name, 'c.log'))
+		finally:
+			signal.alarm(0)
+			signal.signal(signal.SIGALRM, old)
+		with self.assertRaises(ProcessLookupError):
+			os.kill(int(read(pidfile)), 0)
+
+	def test_a_line_without_end_is_cut_not_hoarded(self):
+		import faultin_kernel
+		long = [sys.executable, '-c', 'print("x" * 300000)']
+		g = faultin_kernel.run_guest(long, 60, os.path.join(self.td.name, 'c.log'))
+		self.assertEqual([len(t) for _, t in g.lines],
+				 [65536, 65536, 65536, 65536, 300000 - 4 * 65536])
+
+	def test_malformed_tap_never_passes(self):
+		res = parse('malformed-tap.log')
+		self.assertEqual(verdicts(res), {
+			'malformed:t.first': 'pass',
+			'malformed:t.second': 'missing',        # 'ok' without a number
+			'malformed:t.third': 'pass',
+			'malformed:t.third [#3 again]': 'fail',
+			'malformed:t.fourth': 'missing',        # 'not ok four'
+			'malformed:t.ghost': 'fail',            # beyond the plan
+			'malformed:#4': 'missing'})
+		res = parser.parse_boot('t', ['faultin: run t', '1..999999999', 'ok 1 a',
+					      'faultin: exit t rc=0', 'faultin: done'])
+		self.assertEqual([(r.name, r.verdict) for r in res],
+				 [('t:plan', 'fail'), ('t:a', 'pass')])
+
+	def test_second_run_on_one_cache_is_refused(self):
+		holder = subprocess.Popen(
+			[sys.executable, '-c', 'import sys, time\n'
+			 'sys.path.insert(0, %r)\n'
+			 'import overlay\n'
+			 'overlay.lock_cache("faultin run")\n'
+			 'print("locked", flush=True)\n'
+			 'time.sleep(60)\n' % os.path.join(overlay.TOP, 'mm-overlay')],
+			stdout=subprocess.PIPE, text=True)
+		try:
+			self.assertEqual(holder.stdout.readline().strip(), 'locked')
+			rc, err = self.main(['build', '--base', 'mainline'])
+			self.assertEqual(rc, 2)
+			self.assertEqual(len(err), 1, err)
+			self.assertIn('in use by another faultin (pid %d, faultin run' % holder.pid,
+				      err[0])
+			self.assertEqual(self.cache_holds(), [])
+			self.assertEqual(self.main(['table'])[0], 1)   # reading needs no lock
+		finally:
+			holder.kill()
+			holder.wait()
+			holder.stdout.close()
+		os.close(overlay.lock_cache('test'))    # a killed holder leaves no lock
 
 
 if __name__ == '__main__':
