@@ -256,7 +256,10 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 		for attempt in (1, 2):
 			g = kernel.run_guest(cmd, deadline, logpath,
 					     echo=(lambda s: print('  | ' + s, flush=True))
-					     if args.verbose else None)
+					     if args.verbose else None,
+					     progress=None if args.verbose else kernel.CaseProgress(
+						     '%s: %s' % (lab, name), say,
+						     sys.stdout if sys.stdout.isatty() else None))
 			if target:
 				res = parser.parse_runner(name, g.lines, g.killed,
 							  [t for t, _, _ in selftest_patches.table()])

@@ -169,6 +169,69 @@ class BuildProgress:
 			self.out.flush()
 
 
+class CaseProgress:
+	"""What a guest is doing, from its console as it arrives: the case
+	running (the kselftest harness's '#  RUN' line) and how far through
+	the plan. On a terminal (@out) one line is redrawn as each case starts
+	and every second; otherwise @log gets a line when a case has run for
+	@quiet seconds, and every @every seconds after that, so a long wait
+	(a hang waiting for its timeout) always says what it waits on."""
+	RUN = re.compile(r'^(?:\[\s*\d+\.\d+\]\s*)?#\s+RUN\s+(\S+)')
+	PLAN = re.compile(r'^\s*1\.\.(\d+)\s*$')
+	TAP = re.compile(r'^\s*(?:ok|not ok)\s+\d+')
+
+	def __init__(self, label, log=print, out=None, quiet=10, every=30):
+		self.label = label
+		self.log = log
+		self.out = out
+		self.quiet = quiet
+		self.every = every
+		self.case = None
+		self.started = 0.0
+		self.shown = None
+		self.n = 0
+		self.plan = None
+
+	def feed(self, text, seconds):
+		m = self.RUN.match(text)
+		if m:
+			self.case, self.started, self.shown = m.group(1), seconds, None
+			self.n += 1
+			if self.out:
+				self.tick(seconds, force=True)
+			return
+		m = self.PLAN.match(text)
+		if m and self.plan is None:
+			self.plan = int(m.group(1))
+		elif self.TAP.match(text):
+			self.case = None
+
+	def line(self, seconds):
+		of = '/%d' % self.plan if self.plan else ''
+		return '%s: case %d%s %s, %.0f s' % (self.label, self.n, of, self.case,
+						     seconds - self.started)
+
+	def tick(self, seconds, force=False):
+		if self.case is None:
+			return
+		if self.out:
+			if force or self.shown is None or seconds - self.shown >= 1:
+				self.shown = seconds
+				self.out.write('\r\033[K' + self.line(seconds))
+				self.out.flush()
+			return
+		if seconds - self.started < self.quiet:
+			return
+		if self.shown is None or seconds - self.shown >= self.every:
+			self.shown = seconds
+			self.log(self.line(seconds) + ' (still running)')
+
+	def finish(self):
+		if self.out and self.n:
+			self.out.write('\r\033[K')
+			self.out.flush()
+
+
 def _karch(params):
 	return {'x86_64': 'x86', 'aarch64': 'arm64'}.get(params.linux_arch,
 							  params.linux_arch)
@@ -551,7 +614,8 @@ MAX_LINE = 64 << 10
 FLOOD_MARK = 'faultin-host: console flood'
 
 
-def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE):
+def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE,
+	      progress=None):
 	"""Run QEMU; stamp each console line; kill it at the deadline, or
 	when its console floods."""
 	t0 = time.monotonic()
@@ -559,16 +623,19 @@ def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE):
 			     stderr=subprocess.STDOUT)
 	fd = p.stdout.fileno()
 	try:
-		return _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console)
+		return _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console,
+				    progress)
 	except BaseException:
 		p.kill()        # never leave a guest behind (Ctrl-C, SIGTERM)
 		p.wait()
 		raise
 	finally:
 		p.stdout.close()
+		if progress is not None:
+			progress.finish()
 
 
-def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console):
+def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console, progress):
 	lines, buf, killed, flooded = [], b'', False, False
 	total = 0
 	with open(logpath, 'w') as logf:
@@ -580,6 +647,8 @@ def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console):
 				p.kill()
 				break
 			r, _, _ = select.select([fd], [], [], min(left, 1.0))
+			if progress is not None:
+				progress.tick(time.monotonic() - t0)
 			if not r:
 				continue
 			chunk = os.read(fd, 65536)
@@ -612,6 +681,8 @@ def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console):
 				logf.write('%9.3f| %s\n' % (now, text))
 				if echo:
 					echo(text)
+				if progress is not None:
+					progress.feed(text, now)
 		if buf:
 			now = time.monotonic() - t0
 			text = buf.decode('utf-8', 'replace').rstrip('\r')

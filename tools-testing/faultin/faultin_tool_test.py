@@ -396,6 +396,56 @@ class BuildProgressTest(unittest.TestCase):
 			'mainline/base: building: 6 of ~10 objects, 3 s\n'])
 
 
+class CaseProgressTest(unittest.TestCase):
+	"""What a guest is doing, said while it does it (not only at its end)."""
+	CONSOLE = [(2.0, 'TAP version 13'), (2.0, '1..3'),
+		   (2.1, '#  RUN           eio.shared.mlock ...'),
+		   (2.4, '#            OK  eio.shared.mlock'),
+		   (2.4, 'ok 1 eio.shared.mlock'),
+		   (2.5, '[    2.5] #  RUN           eio.shared.map_populate ...')]
+
+	def feed(self, p, ticks):
+		for t, text in self.CONSOLE:
+			p.feed(text, t)
+		for t in ticks:
+			p.tick(t)
+		p.finish()
+
+	def test_plain_line_for_a_long_case_then_every_30_s(self):
+		import faultin_kernel
+		logged = []
+		p = faultin_kernel.CaseProgress('mainline: populate_eio', logged.append)
+		self.feed(p, (3, 12.4, 13, 42.5, 43, 80))
+		self.assertEqual(logged, [
+			'mainline: populate_eio: case 2/3 eio.shared.map_populate, 10 s (still running)',
+			'mainline: populate_eio: case 2/3 eio.shared.map_populate, 40 s (still running)',
+			'mainline: populate_eio: case 2/3 eio.shared.map_populate, 78 s (still running)'])
+
+	def test_quick_cases_print_nothing(self):
+		import faultin_kernel
+		logged = []
+		p = faultin_kernel.CaseProgress('x', logged.append)
+		for t, text in self.CONSOLE:
+			p.feed(text, t)
+		p.tick(3)
+		p.feed('ok 2 eio.shared.map_populate', 9.9)
+		for t in (30, 60):
+			p.tick(t)
+		self.assertEqual(logged, [])
+
+	def test_terminal_line_redrawn_and_cleared(self):
+		import faultin_kernel
+		import io
+		out = io.StringIO()
+		p = faultin_kernel.CaseProgress('6.1: fault_fail', print, out)
+		self.feed(p, (3.6,))
+		self.assertEqual(out.getvalue().split('\r'), [
+			'', '\033[K6.1: fault_fail: case 1/3 eio.shared.mlock, 0 s',
+			'\033[K6.1: fault_fail: case 2/3 eio.shared.map_populate, 0 s',
+			'\033[K6.1: fault_fail: case 2/3 eio.shared.map_populate, 1 s',
+			'\033[K'])
+
+
 class ConfigTest(unittest.TestCase):
 	def test_fragment_options(self):
 		w = wanted_options('CONFIG_A=y\n# CONFIG_B is not set\n#x\nCONFIG_C="s"\n')
@@ -888,7 +938,7 @@ class MainlineAndDistroTest(CacheTestCase):
 		open(os.path.join(bindir, 'futex_wait_uninitialized_heap'), 'w').close()
 		calls = []
 
-		def fake_guest(cmd, deadline, logpath, echo=None):
+		def fake_guest(cmd, deadline, logpath, echo=None, progress=None):
 			lines = boots[len(calls)]
 			calls.append(logpath)
 			with open(logpath, 'w') as f:
