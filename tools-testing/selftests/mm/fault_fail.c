@@ -19,6 +19,10 @@
  * (the fault then proceeds without it and the call succeeds), or when
  * the process is killed; both within the bound.
  *
+ * ref: an anonymous page in ZONE_MOVABLE that a pipe holds a reference
+ * to (vmsplice()), which migration cannot move: a long-term pin of it
+ * (io_uring registration) must fail; without the reference it succeeds.
+ *
  * memfd_pin: a poisoned huge page in ZONE_MOVABLE, which cannot migrate:
  * a long-term pin of it must fail, through udmabuf (memfd_pin_folios())
  * and through io_uring registration of a mapping of it (GUP).
@@ -805,6 +809,126 @@ static void movable_zone(unsigned long *start, unsigned long *end)
 	fclose(f);
 	if (*start && spanned)
 		*end = *start + spanned;
+}
+
+/*
+ * An anonymous page in ZONE_MOVABLE that something else holds a
+ * reference to: a pipe buffer, from vmsplice(). A long-term pin must
+ * first migrate the page out of ZONE_MOVABLE, and migration cannot move a
+ * page that has a reference it does not account for: io_uring buffer
+ * registration must then fail within the bound (ENOMEM, from
+ * migrate_longterm_unpinnable_folios()), not retry. Without the
+ * reference, the registration succeeds and the page has moved.
+ */
+#define REF_PAGES		16
+
+FIXTURE(ref)
+{
+	char *map;
+	char *page;
+	size_t psize;
+	int pfd[2];
+	unsigned long pfn, mstart, mend;
+	char skip[512];		/* SETUP_SKIP() */
+};
+
+FIXTURE_VARIANT(ref)
+{
+	bool vmspliced;
+};
+
+FIXTURE_VARIANT_ADD(ref, unreferenced)
+{
+	.vmspliced = false,
+};
+
+FIXTURE_VARIANT_ADD(ref, vmspliced)
+{
+	.vmspliced = true,
+};
+
+FIXTURE_SETUP(ref)
+{
+	struct iovec iov;
+	int i;
+
+	self->pfd[0] = -1;
+	self->pfd[1] = -1;
+	self->psize = getpagesize();
+	self->map = mmap(NULL, REF_PAGES * self->psize, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	memset(self->map, 0x5a, REF_PAGES * self->psize);
+	movable_zone(&self->mstart, &self->mend);
+	if (!self->mend)
+		SETUP_SKIP(return, "no ZONE_MOVABLE (boot with movablecore=)");
+	self->page = NULL;
+	for (i = 0; i < REF_PAGES && !self->page; i++) {
+		self->pfn = pfn_of(self->map + i * self->psize);
+		if (!self->pfn)
+			SETUP_SKIP(return, "no PFN in /proc/self/pagemap (the test needs root)");
+		if (self->pfn >= self->mstart && self->pfn < self->mend)
+			self->page = self->map + i * self->psize;
+	}
+	if (!self->page)
+		SETUP_SKIP(return, "none of %d pages is in ZONE_MOVABLE", REF_PAGES);
+	if (variant->vmspliced) {
+		ASSERT_EQ(pipe(self->pfd), 0);
+		iov.iov_base = self->page;
+		iov.iov_len = self->psize;
+		ASSERT_EQ(vmsplice(self->pfd[1], &iov, 1, 0), self->psize);
+	}
+}
+
+FIXTURE_TEARDOWN(ref)
+{
+	if (self->pfd[0] >= 0)
+		close(self->pfd[0]);
+	if (self->pfd[1] >= 0)
+		close(self->pfd[1]);
+	munmap(self->map, REF_PAGES * self->psize);
+}
+
+TEST_F_TIMEOUT(ref, io_uring_register, FAIL_TIMEOUT_S)
+{
+	struct io_uring_params p = { 0 };
+	struct iovec iov = {
+		.iov_base = self->page,
+		.iov_len = self->psize,
+	};
+	unsigned long pfn;
+	int ring, err;
+	double dt;
+	long ret;
+
+	if (self->skip[0])
+		SKIP(return, "%s", self->skip);
+	ring = syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0)
+		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)",
+		     strerror(errno));
+	dt = now_s();
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	err = errno;
+	dt = now_s() - dt;
+	pfn = pfn_of(self->page);
+	close(ring);
+	TH_LOG("ZONE_MOVABLE %#lx-%#lx; page at PFN %#lx%s",
+	       self->mstart, self->mend, self->pfn,
+	       variant->vmspliced ? ", held by a pipe" : "");
+	TH_LOG("io_uring registration: ret %ld errno %d after %.2f s; PFN then %#lx",
+	       ret, ret ? err : 0, dt, pfn);
+	ASSERT_LT(dt, FAIL_BOUND_S);
+	ASSERT_EQ(self->page[0], 0x5a);
+	if (variant->vmspliced) {
+		ASSERT_EQ(ret, -1);
+		ASSERT_EQ(err, ENOMEM);
+		ASSERT_EQ(pfn, self->pfn);
+	} else {
+		ASSERT_EQ(ret, 0);
+		ASSERT_TRUE(pfn < self->mstart || pfn >= self->mend);
+	}
 }
 
 FIXTURE(memfd_pin)

@@ -144,12 +144,19 @@ FIXTURE_SETUP(ff)
 			  self->filefd, 0);
 	ASSERT_NE(self->word, MAP_FAILED);
 	if (variant->kind == PAGEOUT) {
+		double t0 = now_s();
+
 		*self->word = 0;	/* touched, then written back and reclaimed */
 		ASSERT_EQ(msync(self->word, self->psize, MS_SYNC), 0);
-		ASSERT_EQ(madvise(self->word, self->psize, MADV_PAGEOUT), 0);
-		ASSERT_EQ(mincore(self->word, self->psize, &vec), 0);
+		/* Reclaim can pass the page over (a loaded host): try again. */
+		do {
+			ASSERT_EQ(madvise(self->word, self->psize, MADV_PAGEOUT), 0);
+			ASSERT_EQ(mincore(self->word, self->psize, &vec), 0);
+			if (vec & 1)
+				usleep(50000);
+		} while ((vec & 1) && now_s() - t0 < 3);
 		if (vec & 1)
-			SETUP_SKIP(return, "MADV_PAGEOUT left the page resident");
+			SETUP_SKIP(return, "MADV_PAGEOUT left the page resident for 3 s");
 	}
 }
 
