@@ -29,7 +29,7 @@ HARNESS_TIMEOUT = 'Test terminated by timeout'
 CRASH_RE = re.compile(
 	r'(BUG: |kernel BUG at |Oops: |Oops\[|general protection fault|'
 	r'Kernel panic - not syncing|WARNING: |Unable to handle kernel|'
-	r'rcu: INFO: rcu_\w+ detected stalls|INFO: task \S+ blocked for more than|'
+	r'rcu: INFO: rcu_\w+ (?:self-)?detected stall|INFO: task \S+ blocked for more than|'
 	r'^faultin-host: console flood)')
 CRASH_END_RE = re.compile(r'---\[ end (trace|Kernel panic)')
 EXCERPT_LINES = 40

@@ -114,6 +114,14 @@ class ParserTest(unittest.TestCase):
 			'futex_fault:robust_list_exit': 'skip',
 			'futex_fault:readonly_efault': 'pass'})
 
+	def test_rcu_self_detected_stall_is_a_crash(self):
+		res = parser.parse_boot('t', [
+			'faultin: run t', '1..1', '#  RUN           m.spin ...',
+			'[   24.752] rcu: INFO: rcu_sched self-detected stall on CPU',
+			'[   24.753] RIP: 0010:filemap_get_folios_contig+0x4e/0x127'], killed=True)
+		self.assertEqual([(r.name, r.verdict) for r in res], [('t:m.spin', 'crash')])
+		self.assertIn('self-detected stall', res[0].excerpt[0])
+
 	def test_bail_out_is_fail(self):
 		res = parse('bail-out.log')
 		self.assertEqual(verdicts(res), {'map_populate': 'fail'})
