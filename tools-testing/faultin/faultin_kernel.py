@@ -205,8 +205,17 @@ class CaseProgress:
 			self.plan = int(m.group(1))
 		elif self.TAP.match(text):
 			self.case = None
+		elif text.strip() == 'faultin: done':
+			# The guest should power off now; say so if it does not
+			# (a task the test left spinning can keep it up).
+			self.case, self.started, self.shown = self.STOPPING, seconds, None
+
+	STOPPING = object()
 
 	def line(self, seconds):
+		if self.case is self.STOPPING:
+			return '%s: the test has finished, the guest has not stopped, %.0f s' % (
+				self.label, seconds - self.started)
 		of = '/%d' % self.plan if self.plan else ''
 		return '%s: case %d%s %s, %.0f s' % (self.label, self.n, of, self.case,
 						     seconds - self.started)
@@ -214,7 +223,7 @@ class CaseProgress:
 	def tick(self, seconds, force=False):
 		if self.case is None:
 			return
-		if self.out:
+		if self.out and self.case is not self.STOPPING:
 			if force or self.shown is None or seconds - self.shown >= 1:
 				self.shown = seconds
 				self.out.write('\r\033[K' + self.line(seconds))
@@ -224,7 +233,8 @@ class CaseProgress:
 			return
 		if self.shown is None or seconds - self.shown >= self.every:
 			self.shown = seconds
-			self.log(self.line(seconds) + ' (still running)')
+			self.log(self.line(seconds) +
+				 ('' if self.case is self.STOPPING else ' (still running)'))
 
 	def finish(self):
 		if self.out and self.n:

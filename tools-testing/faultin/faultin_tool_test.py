@@ -441,6 +441,20 @@ class CaseProgressTest(unittest.TestCase):
 			p.tick(t)
 		self.assertEqual(logged, [])
 
+	def test_a_guest_that_does_not_stop_says_so(self):
+		import faultin_kernel
+		logged = []
+		p = faultin_kernel.CaseProgress('6.12: fault_fail', logged.append)
+		for t, text in self.CONSOLE + [(3.0, 'ok 2 eio.shared.map_populate'),
+					       (3.1, 'faultin: exit fault_fail rc=1'),
+					       (3.1, 'faultin: done')]:
+			p.feed(text, t)
+		for t in (5, 13.2, 20, 43.5):
+			p.tick(t)
+		self.assertEqual(logged, [
+			'6.12: fault_fail: the test has finished, the guest has not stopped, 10 s',
+			'6.12: fault_fail: the test has finished, the guest has not stopped, 40 s'])
+
 	def test_terminal_line_redrawn_and_cleared(self):
 		import faultin_kernel
 		import io
