@@ -796,8 +796,10 @@ def main(argv=None):
 
 		def stop(signum, frame):
 			raise KeyboardInterrupt
-		signal.signal(signal.SIGTERM, stop)
-		signal.signal(signal.SIGHUP, stop)
+		for sig in (signal.SIGTERM, signal.SIGHUP):
+			# Left alone where ignored: under nohup, SIGHUP must not stop it.
+			if signal.getsignal(sig) != signal.SIG_IGN:
+				signal.signal(sig, stop)
 	try:
 		if args.cmd not in READ_ONLY_CMDS and not getattr(args, 'unit_only', False):
 			lock = overlay.lock_cache('faultin ' + args.cmd)

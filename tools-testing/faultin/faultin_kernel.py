@@ -84,9 +84,9 @@ def _make(work, build, params, args, logf, progress=None):
 		cmd.append('CROSS_COMPILE=' + params.cross_compile)
 	t0 = time.monotonic()
 	# make and its compilers in a process group of their own: on Ctrl-C
-	# (or any exception here) the whole group is stopped the way a
-	# terminal's Ctrl-C would, so make deletes the targets it was writing
-	# (kbuild's .DELETE_ON_ERROR) and a rerun builds them again.
+	# (or any exception here) the whole group is stopped (stop_group()),
+	# so make deletes the targets it was writing (kbuild's
+	# .DELETE_ON_ERROR) and a rerun builds them again.
 	p = subprocess.Popen(cmd + args, stdout=logf, stderr=subprocess.STDOUT,
 			     start_new_session=True)
 	try:
@@ -111,11 +111,13 @@ def _make(work, build, params, args, logf, progress=None):
 
 
 def stop_group(p, grace=30):
-	"""SIGINT to @p's process group, as a terminal's Ctrl-C; SIGKILL to
-	what is left after @grace seconds."""
+	"""SIGTERM to @p's process group, which make handles as a terminal's
+	Ctrl-C (SIGINT would not do: a shell starts background jobs with it
+	ignored, and make and its compilers inherit that); SIGKILL to what is
+	left after @grace seconds."""
 	import signal
 	try:
-		os.killpg(p.pid, signal.SIGINT)
+		os.killpg(p.pid, signal.SIGTERM)
 		p.wait(timeout=grace)
 	except subprocess.TimeoutExpired:
 		pass
