@@ -89,25 +89,6 @@ static int write_long(const char *path, long val)
 	return fclose(f) || !ok ? -1 : 0;
 }
 
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t len = strlen(key);
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			kb = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 /* The PFN @addr maps (/proc/self/pagemap gives it to root), or 0. */
 static unsigned long pfn_of(void *addr)
 {
@@ -385,26 +366,41 @@ TEST_F_TIMEOUT(fail, via_futex_wait, FAIL_TIMEOUT_S)
 	expect_errno(_metadata, "FUTEX_WAIT on it", ret, err, t0, EFAULT);
 }
 
-TEST_F_TIMEOUT(fail, via_io_uring_register, FAIL_TIMEOUT_S)
+/* A ring to register buffers on, or -1 with io_uring_setup()'s errno. */
+static int uring(void)
 {
 	struct io_uring_params p = { 0 };
+
+	return syscall(__NR_io_uring_setup, 4, &p);
+}
+
+/* IORING_REGISTER_BUFFERS of [@addr, @addr + @len) on @ring. */
+static long uring_register(int ring, void *addr, size_t len)
+{
 	struct iovec iov = {
-		.iov_base = self->map,
-		.iov_len = self->size,
+		.iov_base = addr,
+		.iov_len = len,
 	};
+
+	return syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		       &iov, 1);
+}
+
+#define URING_SKIP "io_uring_setup: %s (CONFIG_IO_URING)"
+
+TEST_F_TIMEOUT(fail, via_io_uring_register, FAIL_TIMEOUT_S)
+{
 	int ring, err;
 	double t0;
 	long ret;
 
 	if (self->skip[0])
 		SKIP(return, "%s", self->skip);
-	ring = syscall(__NR_io_uring_setup, 4, &p);
+	ring = uring();
 	if (ring < 0)
-		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)",
-		     strerror(errno));
+		SKIP(return, URING_SKIP, strerror(errno));
 	t0 = now_s();
-	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
-		      &iov, 1);
+	ret = uring_register(ring, self->map, self->size);
 	err = errno;
 	close(ring);
 	expect_errno(_metadata, "io_uring buffer registration of it", ret, err,
@@ -891,11 +887,6 @@ FIXTURE_TEARDOWN(ref)
 
 TEST_F_TIMEOUT(ref, io_uring_register, FAIL_TIMEOUT_S)
 {
-	struct io_uring_params p = { 0 };
-	struct iovec iov = {
-		.iov_base = self->page,
-		.iov_len = self->psize,
-	};
 	unsigned long pfn;
 	int ring, err;
 	double dt;
@@ -903,13 +894,11 @@ TEST_F_TIMEOUT(ref, io_uring_register, FAIL_TIMEOUT_S)
 
 	if (self->skip[0])
 		SKIP(return, "%s", self->skip);
-	ring = syscall(__NR_io_uring_setup, 4, &p);
+	ring = uring();
 	if (ring < 0)
-		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)",
-		     strerror(errno));
+		SKIP(return, URING_SKIP, strerror(errno));
 	dt = now_s();
-	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
-		      &iov, 1);
+	ret = uring_register(ring, self->page, self->psize);
 	err = errno;
 	dt = now_s() - dt;
 	pfn = pfn_of(self->page);
@@ -1038,8 +1027,6 @@ FIXTURE_TEARDOWN(memfd_pin)
  */
 TEST_F_TIMEOUT(memfd_pin, io_uring_register_poisoned, FAIL_TIMEOUT_S)
 {
-	struct io_uring_params p = { 0 };
-	struct iovec iov;
 	int ring, err;
 	double t0;
 	long ret;
@@ -1047,18 +1034,14 @@ TEST_F_TIMEOUT(memfd_pin, io_uring_register_poisoned, FAIL_TIMEOUT_S)
 
 	if (self->skip[0])
 		SKIP(return, "%s", self->skip);
-	ring = syscall(__NR_io_uring_setup, 4, &p);
+	ring = uring();
 	if (ring < 0)
-		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING)",
-		     strerror(errno));
+		SKIP(return, URING_SKIP, strerror(errno));
 	m = mmap(NULL, self->hsize, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 self->memfd, 0);
 	ASSERT_NE(m, MAP_FAILED);
-	iov.iov_base = m;
-	iov.iov_len = self->hsize;
 	t0 = now_s();
-	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
-		      &iov, 1);
+	ret = uring_register(ring, m, self->hsize);
 	err = errno;
 	close(ring);
 	munmap(m, self->hsize);

@@ -43,6 +43,26 @@ static inline double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* kB of @key in /proc/meminfo, or -1. */
+static inline long meminfo_kb(const char *key)
+{
+	char line[128];
+	size_t len = strlen(key);
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
 /*
  * Find the scsi_debug disk (CONFIG_SCSI_DEBUG) and put its /dev node in
  * @path. Returns 0, or -1 if there is none.

@@ -251,26 +251,6 @@ static void *(*const threads[])(void *) = {
 
 #define NR_THREADS ARRAY_SIZE(threads)
 
-/* kB of @key in /proc/meminfo, or -1. */
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t len = strlen(key);
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			kb = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 static const char *errname(int e)
 {
 	static char num[16];
