@@ -39,7 +39,8 @@ help:
 	@echo '  make check    series checks: git am, checkpatch, each prefix builds, sparse/W=1'
 	@echo '  make mutants  each tools-testing/mutations patch must be caught by its tests'
 	@echo '  make mail     b4 prep + b4 send -o: the mails for BASE, nothing sent'
-	@echo '  make bench    populate/mlock benchmark, patched/base ratio (BASE, ROUNDS)'
+	@echo '  make bench    populate/mlock benchmark: A/A control and patched/base ratios (BASE, ROUNDS, CLOCK=icount|wall)'
+	@echo '  make figures  write README.md "Measured here" from the records of the runs in the cache'
 	@echo
 	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
 	@echo '  prefix:N, mutant:NAME) VARIANTS="$(VARIANTS)" TEST=$(TEST) ARCH=$(ARCH)'
@@ -78,7 +79,7 @@ table:
 	$(FAULTIN) table
 
 bench:
-	$(FAULTIN) bench --base $(BASE) --rounds $(or $(ROUNDS),5)
+	$(FAULTIN) bench --base $(BASE) $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(CLOCK),--clock $(CLOCK))
 
 parse:
 	$(FAULTIN) parse $(LOG)
@@ -89,6 +90,9 @@ patches:
 check:
 	$(FAULTIN) check
 
+figures:
+	$(FAULTIN) figures --write README.md
+
 mutants:
 	$(FAULTIN) mutants --base $(BASE) $(VERBOSE)
 
@@ -98,4 +102,4 @@ mail:
 reset-overlay:
 	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
 
-.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail mutants
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail mutants figures

@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 
 import faultin_apt  # noqa: E402
 import faultin_distro  # noqa: E402
+import faultin_figures as figures  # noqa: E402
 import faultin_kernel as kernel  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
@@ -34,15 +35,27 @@ PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-d
 	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 # Commands that write nothing into the cache, and so need not lock it.
-READ_ONLY_CMDS = ('parse', 'table')
+READ_ONLY_CMDS = ('parse', 'table', 'figures')
 
 
 class Failure(Exception):
 	pass
 
 
+# The record of this run (faultin_figures), once its arguments are checked.
+_REC = None
+
+
 def say(msg):
 	print(msg, flush=True)
+	if _REC is not None:
+		_REC.note(msg)
+
+
+def start_record(args):
+	"""From here on, this run leaves a record for 'make figures'."""
+	global _REC
+	_REC = figures.Record(overlay.cache_dir(), TOP, args.cmd, args.argv)
 
 
 def missing_packages(names):
@@ -354,6 +367,7 @@ def cmd_run(args):
 	bases = [None] if args.ksrc else args.bases
 	check_names(args.bases, args.variants, args.ksrc)
 	tests = load_tests(args.tests)
+	start_record(args)
 	ensure_packages([b for b in bases if b], install=args.install)
 	params = qemu_config.load(args.arch)
 	for pkg in args.distro:
@@ -432,6 +446,7 @@ def cmd_quick(args):
 	t0 = time.monotonic()
 	check_names([args.base], [args.variant], args.ksrc)
 	tests = load_tests([args.test])
+	start_record(args)
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
 	bid = prepare(args.base, args.ksrc)
@@ -461,31 +476,74 @@ def bench_samples(lines):
 	return out
 
 
+# Sides of a benchmark run: A and A2 boot the same kernel (the A/A
+# control: what the method itself contributes), B the one compared.
+BENCH_SIDES = ('A', 'A2', 'B')
+# Targets (issue 14): an A/A ratio within 1 +/- AA_TOL shows the method
+# can see a B/A difference of BA_TOL.
+AA_TOL = 0.002
+BA_TOL = 0.005
+
+
+def _ratios(rounds, case, num, den):
+	"""(median of the per-round ratios, [per-round ratios]) or None. A
+	round's ratio is of its two boots' medians: boots of one round ran
+	next to each other, under the same host load."""
+	per = [_median(r[num][case]) / _median(r[den][case]) for r in rounds
+	       if r.get(num, {}).get(case) and r.get(den, {}).get(case)
+	       and _median(r[den][case]) > 0]
+	if len(per) < len(rounds):
+		return None
+	return _median(per), per
+
+
 def bench_report(rounds):
-	"""rounds: [{'base': {case: [s]}, 'patched': {case: [s]}}] -> text.
-	The ratio is patched/base of the medians over all rounds; the spread is
-	the lowest and highest ratio of one round's medians."""
-	cases = sorted({c for r in rounds for c in r['base']})
-	rows = [('case', 'A median', 'B median', 'ratio B/A', 'per-round spread')]
+	"""rounds: [{'A': {case: [s]}, 'A2': {...}, 'B': {...}}] -> text.
+	Each ratio is the median of the rounds' ratios; its spread is their
+	lowest and highest. The last two lines say
+	whether every ratio and spread is within its target."""
+	cases = sorted({c for r in rounds for side in r.values() for c in side})
+	rows = [('case', 'A median', 'B median', 'A/A ratio (spread)',
+		 'B/A ratio (spread)')]
+	worst = {'A2': 0.0, 'B': 0.0}
+	complete = True
 	for c in cases:
-		b = [x for r in rounds for x in r['base'].get(c, [])]
-		p = [x for r in rounds for x in r['patched'].get(c, [])]
-		if not b or not p:
-			rows.append((c, '-', '-', 'missing', ''))
-			continue
-		per = [_median(r['patched'][c]) / _median(r['base'][c]) for r in rounds
-		       if r['base'].get(c) and r['patched'].get(c)]
-		rows.append((c, '%.4f s' % _median(b), '%.4f s' % _median(p),
-			     '%.3f' % (_median(p) / _median(b)),
-			     '%.3f..%.3f' % (min(per), max(per))))
+		med = {}
+		for side in BENCH_SIDES:
+			xs = [x for r in rounds for x in r.get(side, {}).get(c, [])]
+			med[side] = '%.6f s' % _median(xs) if xs else '-'
+		cells = []
+		for side in ('A2', 'B'):
+			got = _ratios(rounds, c, side, 'A')
+			if got is None:
+				cells.append('missing')
+				complete = False
+				continue
+			ratio, per = got
+			worst[side] = max([worst[side]] + [abs(x - 1) for x in [ratio] + per])
+			cells.append('%.4f (%.4f..%.4f)' % (ratio, min(per), max(per)))
+		rows.append((c, med['A'], med['B'], cells[0], cells[1]))
 	w = [max(len(r[i]) for r in rows) for i in range(5)]
-	return '\n'.join('  '.join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip()
-			 for r in rows)
+	lines = ['  '.join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in rows]
+	if not complete:
+		lines.append('incomplete: a side gave no samples for some case')
+	for side, tol, what in (('A2', AA_TOL, 'A/A'), ('B', BA_TOL, 'B/A')):
+		lines.append('%s: every ratio and spread within 1 +/- %.3f: %s (largest deviation %.4f)'
+			     % (what, tol, 'yes' if complete and worst[side] <= tol else 'NO',
+				worst[side]))
+	return '\n'.join(lines)
 
 
 def cmd_bench(args):
-	"""Populate/mlock benchmark: base and patched kernels booted in turn."""
+	"""Populate/mlock benchmark: the A kernel booted twice (the A/A control)
+	and the B kernel, in rotating order, each round."""
 	check_names([args.base], args.pair, args.ksrc)
+	icount = args.clock == 'icount'
+	if icount and args.accel != 'tcg':
+		raise Failure('--clock icount needs TCG, not %s: use --clock wall (CLOCK=wall)'
+			      % args.accel)
+	nrounds = args.rounds or (2 if icount else 5)
+	start_record(args)
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
 	bid = prepare(args.base, args.ksrc)
@@ -497,31 +555,37 @@ def cmd_bench(args):
 		images[v] = kernel.build(bid, v, series, params, log=say).image
 	if va != vb and images[va] == images[vb]:
 		raise Failure('%s and %s are the same kernel: the series is empty' % (va, vb))
-	# Sides are named A and B so that an A/A run (the same kernel twice)
-	# measures the method's own bias and noise.
-	images = {'base': images[va], 'patched': images[vb]}
+	images = {'A': images[va], 'A2': images[va], 'B': images[vb]}
 	bindir = kernel.compile_tests(bid, params, log=say)
 	initrd = kernel.make_initramfs(bid, params, bindir)
+	# icount: one vCPU whose clock advances with the instructions it runs
+	# (1 ns each), not with the host's time: the figures count work.
+	smp, extra = ('1', ['-icount', 'shift=0,sleep=off']) if icount else ('2', [])
 	rounds = []
-	for i in range(args.rounds):
-		order = ('base', 'patched') if i % 2 == 0 else ('patched', 'base')
+	for i in range(nrounds):
+		order = BENCH_SIDES[i % 3:] + BENCH_SIDES[:i % 3]
 		r = {}
-		for v in order:
+		for side in order:
 			append = 'loglevel=5 panic=-1 faultin.test=populate_bench faultin.timeout=600'
-			cmd = kernel.qemu_command(params, images[v], initrd, append,
-						  accel=args.accel, mem='2048')
-			logpath = os.path.join(rdir, 'logs', 'bench-%s-%d.log' % (v, i))
-			g = kernel.run_guest(cmd, 700, logpath)
-			r[v] = bench_samples(g.lines)
-			if not r[v] or g.killed:
-				raise Failure('bench on %s gave no samples, see %s' % (v, logpath))
+			cmd = kernel.qemu_command(params, images[side], initrd, append,
+						  accel=args.accel, mem='2048', smp=smp) + extra
+			logpath = os.path.join(rdir, 'logs', 'bench-%s-%d.log' % (side, i))
+			t0 = time.monotonic()
+			g = kernel.run_guest(cmd, 900, logpath)
+			r[side] = bench_samples(g.lines)
+			if not r[side] or g.killed:
+				raise Failure('bench on %s gave no samples, see %s' % (side, logpath))
+			say('round %d/%d: %s (%s) booted and measured in %.0f s'
+			    % (i + 1, nrounds, side, va if side != 'B' else vb,
+			       time.monotonic() - t0))
 		rounds.append(r)
-		say('round %d/%d done' % (i + 1, args.rounds))
 	text = bench_report(rounds)
+	head = ('%s: A = %s (booted twice: A and A2), B = %s; %d rounds, %s, %s clock'
+		% (bid, va, vb, nrounds, args.accel,
+		   'icount (shift=0,sleep=off, 1 vCPU)' if icount else 'wall (2 vCPUs)'))
 	with open(os.path.join(rdir, 'bench.txt'), 'w') as f:
-		f.write(text + '\n')
-	say('\n%s: %s/%s (ratio = B/A), %d rounds of 5 repetitions, %s\n'
-	    % (bid, vb, va, args.rounds, args.accel))
+		f.write(head + '\n' + text + '\n')
+	say('\n' + head + '\n')
 	say(text)
 	say('\nresults: %s' % os.path.join(rdir, 'bench.txt'))
 	return 0
@@ -660,6 +724,7 @@ def cmd_test(args):
 	if not args.unit_only:
 		check_names(args.bases, args.variants)
 		load_tests(args.tests)
+		start_record(args)
 	say('== harness unit tests (canned console logs)')
 	p, f = unit_tests()
 	passed, failed = passed + p, failed + f
@@ -687,6 +752,19 @@ def cmd_test(args):
 	say('took %.1f s' % (time.monotonic() - t0))
 	say('faultin: %d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
+
+
+def cmd_figures(args):
+	"""The README's measured figures, from the runs' records."""
+	text = figures.markdown(figures.load(overlay.cache_dir()))
+	if not args.write:
+		say(text)
+		return 0
+	if not figures.write_readme(args.write, text):
+		raise Failure('%s has no "%s" ... "%s" section to fill'
+			      % (args.write, figures.BEGIN, figures.END))
+	say('%s: figures written from %s' % (args.write, os.path.join(overlay.cache_dir(), 'runs')))
+	return 0
 
 
 def main(argv=None):
@@ -756,10 +834,19 @@ def main(argv=None):
 	common(p)
 	p.add_argument('--accel', default=os.environ.get('ACCEL') or 'tcg',
 		       choices=['tcg', 'kvm'])
-	p.add_argument('--rounds', type=int, default=5)
+	p.add_argument('--rounds', type=int, default=0,
+		       help='rounds, each booting A, A again and B (default: 2 with icount, 5 wall)')
+	p.add_argument('--clock', default=os.environ.get('CLOCK') or 'icount',
+		       choices=['icount', 'wall'],
+		       help='icount: guest time counts instructions (deterministic, TCG only); '
+		       'wall: the host clock (default %(default)s)')
 	p.add_argument('--pair', nargs=2, default=['base', 'patched'], metavar=('A', 'B'),
-		       help='variants to compare (default: base patched; base base is an A/A run)')
+		       help='variants to compare (default: base patched)')
 	p.set_defaults(fn=cmd_bench)
+
+	p = sub.add_parser('figures', help="the README's measured figures, from the runs' records")
+	p.add_argument('--write', metavar='README', help='fill its generated section')
+	p.set_defaults(fn=cmd_figures)
 
 	p = sub.add_parser('check', help='series checks: git am, checkpatch, bisect builds, '
 			   'sparse/W=1, manifest, MAINTAINERS-snippet')
@@ -788,6 +875,10 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_table)
 
 	args = ap.parse_args(argv)
+	args.argv = list(argv) if argv is not None else sys.argv[1:]
+	global _REC
+	_REC = None
+	rc = None	# None in a record: the run died of an unexpected error
 	lock = None
 	if argv is None:
 		# A run that is told to stop (SIGTERM, a closed terminal) stops as
@@ -803,22 +894,28 @@ def main(argv=None):
 	try:
 		if args.cmd not in READ_ONLY_CMDS and not getattr(args, 'unit_only', False):
 			lock = overlay.lock_cache('faultin ' + args.cmd)
-		return args.fn(args)
+		rc = args.fn(args)
 	except (Failure, overlay.OverlayError, kernel.BuildError, faultin_distro.DistroError,
 		faultin_apt.AptError, ValueError) as e:
 		print('faultin: error: %s' % e, file=sys.stderr)
-		return 2
+		rc = 2
 	except OSError as e:
 		# A full disk, a missing file: one line, not a traceback.
 		print('faultin: error: %s' % e, file=sys.stderr)
-		return 2
+		rc = 2
 	except KeyboardInterrupt:
 		print('faultin: interrupted; what finished is kept in %s, rerun to go on'
 		      % overlay.cache_dir(), file=sys.stderr)
-		return 130
+		rc = 130
 	finally:
+		if _REC is not None:
+			try:
+				_REC.finish(rc)
+			except OSError:
+				pass
 		if lock is not None:
 			os.close(lock)
+	return rc
 
 
 if __name__ == '__main__':

@@ -17,6 +17,7 @@ sys.path.insert(0, HERE)
 import faultin  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
+import faultin_figures as figures  # noqa: E402
 import qemu_config  # noqa: E402
 from faultin_kernel import overlay, wanted_options  # noqa: E402
 import selftest_patches  # noqa: E402  (mm-overlay/, on the path via faultin_kernel)
@@ -466,6 +467,76 @@ class CaseProgressTest(unittest.TestCase):
 			'\033[K6.1: fault_fail: case 2/3 eio.shared.map_populate, 0 s',
 			'\033[K6.1: fault_fail: case 2/3 eio.shared.map_populate, 1 s',
 			'\033[K'])
+
+
+class BenchReportTest(unittest.TestCase):
+	def rounds(self, a2, b):
+		return [{'A': {'mlock': [1.0, 1.0, 1.0]}, 'A2': {'mlock': [a2]},
+			 'B': {'mlock': [b]}},
+			{'A': {'mlock': [2.0]}, 'A2': {'mlock': [2.0]}, 'B': {'mlock': [2.0]}}]
+
+	def test_ratios_spreads_and_targets(self):
+		t = faultin.bench_report(self.rounds(1.001, 1.004))
+		self.assertRegex(t, r'mlock .* 1\.0005 \(1\.0000\.\.1\.0010\) +1\.0020 \(1\.0000\.\.1\.0040\)')
+		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: yes', t)
+		self.assertIn('B/A: every ratio and spread within 1 +/- 0.005: yes', t)
+
+	def test_a_spread_beyond_target_is_no(self):
+		t = faultin.bench_report(self.rounds(1.003, 1.006))
+		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: NO (largest deviation 0.0030)', t)
+		self.assertIn('B/A: every ratio and spread within 1 +/- 0.005: NO (largest deviation 0.0060)', t)
+
+	def test_a_side_without_samples_is_no_pass(self):
+		r = self.rounds(1.0, 1.0)
+		for x in r:
+			x['A2'] = {}
+		t = faultin.bench_report(r)
+		self.assertIn('missing', t)
+		self.assertIn('incomplete', t)
+		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: NO', t)
+
+
+class FiguresTest(unittest.TestCase):
+	def setUp(self):
+		self.td = tempfile.TemporaryDirectory()
+		self.addCleanup(self.td.cleanup)
+
+	def record(self, kind, argv, lines, rc):
+		r = figures.Record(self.td.name, HERE, kind, argv)
+		for x in lines:
+			r.note(x)
+		return r, r.finish(rc)
+
+	def test_a_run_leaves_its_figures_not_its_table(self):
+		r, path = self.record('run', ['run', '--install', '--distro', 'linux-image-x'],
+				      ['mainline: full build took 233.9 s', 'a table line',
+				       'verdicts: 3 pass, 1 hang', 'UNEXPECTED: x on y: pass (expected hang)',
+				       'run took 12.0 s'], 1)
+		self.assertTrue(r.doc['cold'])
+		with open(path) as f:
+			doc = __import__('json').load(f)
+		self.assertEqual(doc['exit'], 1)
+		self.assertNotIn('a table line', doc['lines'])
+		t = figures.markdown(figures.load(self.td.name))
+		self.assertIn('| first build of mainline | 233.9 s |', t)
+		self.assertIn('exit 1, 1 UNEXPECTED: `verdicts: 3 pass, 1 hang`', t)
+		self.assertIn('cold cache', t)
+
+	def test_readme_section_is_replaced_and_nothing_else(self):
+		self.record('test', ['test'], ['faultin: 5 passed, 0 failed'], 0)
+		readme = os.path.join(self.td.name, 'README.md')
+		with open(readme, 'w') as f:
+			f.write('before\n%s\nSTALE\n%s\nafter\n' % (figures.BEGIN, figures.END))
+		self.assertTrue(figures.write_readme(readme, figures.markdown(
+			figures.load(self.td.name))))
+		with open(readme) as f:
+			s = f.read()
+		self.assertTrue(s.startswith('before\n') and s.endswith('after\n'))
+		self.assertNotIn('STALE', s)
+		self.assertIn('`faultin: 5 passed, 0 failed`', s)
+		with open(readme, 'w') as f:
+			f.write('no markers\n')
+		self.assertFalse(figures.write_readme(readme, 'x'))
 
 
 class ConfigTest(unittest.TestCase):
@@ -1056,6 +1127,7 @@ class HostileInputTest(CacheTestCase):
 			(['quick', '--variant', 'mutant:no-such'], 'no-such'),
 			(['mutants', 'no-such-mutation'], 'no-such-mutation'),
 			(['bench', '--pair', 'base', 'nope'], "'nope'"),
+			(['bench', '--clock', 'icount', '--accel', 'kvm'], 'icount needs TCG'),
 			(['test', '--variants', 'nope'], "'nope'")):
 			rc, err = self.main(argv)
 			self.assertEqual(rc, 2, argv)
