@@ -3,10 +3,10 @@
  * Time populating and mlocking 256 MiB of anonymous and of file-backed
  * (tmpfs) memory: the paths __mm_populate() serves (MAP_POPULATE,
  * mlock()) and faultin_page() serves for madvise (MADV_POPULATE_READ,
- * MADV_POPULATE_WRITE); and UFFDIO_MOVE of 2 MiB of anonymous memory,
- * where the kernel has it. Prints one line per measurement,
- * "bench <case> <seconds>", for the harness to compare kernels; it
- * judges nothing itself.
+ * MADV_POPULATE_WRITE); and UFFDIO_MOVE of anonymous memory (a whole
+ * 2 MiB THP, and 1 MiB out of the middle of one), where the kernel has
+ * it. Prints one line per measurement, "bench <case> <seconds>", for the
+ * harness to compare kernels; it judges nothing itself.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -69,7 +69,7 @@ static void time_madvise(const char *name, const char *what, int fd, int flags,
 	if (madvise(p, SIZE, advice))
 		die(what);
 	t1 = now_s();
-	printf("bench %s_%s %.6f\n", name, what, t1 - t0);
+	printf("bench %s_%s %.9f\n", name, what, t1 - t0);
 	munmap(p, SIZE);
 }
 
@@ -87,7 +87,7 @@ static void one_round(const char *name, int fd, int flags)
 	t1 = now_s();
 	if (p == MAP_FAILED)
 		die("mmap(MAP_POPULATE)");
-	printf("bench %s_map_populate %.6f\n", name, t1 - t0);
+	printf("bench %s_map_populate %.9f\n", name, t1 - t0);
 	munmap(p, SIZE);
 
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
@@ -97,7 +97,7 @@ static void one_round(const char *name, int fd, int flags)
 	if (mlock(p, SIZE))
 		die("mlock");
 	t1 = now_s();
-	printf("bench %s_mlock %.6f\n", name, t1 - t0);
+	printf("bench %s_mlock %.9f\n", name, t1 - t0);
 	munlock(p, SIZE);
 	munmap(p, SIZE);
 
@@ -122,8 +122,12 @@ static char *aligned_2m(void)
 	return a;
 }
 
-/* UFFDIO_MOVE of 2 MiB of written anonymous memory into a registered hole. */
-static void time_uffd_move(int uffd, const char *name)
+/*
+ * UFFDIO_MOVE of written anonymous memory into a registered hole: at
+ * offset 0, all 2 MiB (a whole THP moves as one PMD); at MOVE / 4, 1 MiB
+ * (the THP's PMD and folio are split and its pages moved one by one).
+ */
+static void time_uffd_move(int uffd, const char *name, size_t off, size_t len)
 {
 	struct uffdio_register reg = { 0 };
 	struct uffdio_move mv = { 0 };
@@ -138,14 +142,14 @@ static void time_uffd_move(int uffd, const char *name)
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
 		die("UFFDIO_REGISTER");
-	mv.dst = (uintptr_t)dst;
-	mv.src = (uintptr_t)src;
-	mv.len = MOVE;
+	mv.dst = (uintptr_t)dst + off;
+	mv.src = (uintptr_t)src + off;
+	mv.len = len;
 	t0 = now_s();
-	if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (__s64)MOVE)
+	if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (__s64)len)
 		die("UFFDIO_MOVE");
 	t1 = now_s();
-	printf("bench %s %.6f\n", name, t1 - t0);
+	printf("bench %s %.9f\n", name, t1 - t0);
 	munmap(src, MOVE);
 	munmap(dst, MOVE);
 }
@@ -180,12 +184,14 @@ int main(int argc, char **argv)
 	one_round("warmup_file", fd, MAP_SHARED);
 	uffd = move_uffd();
 	if (uffd >= 0)
-		time_uffd_move(uffd, "warmup_uffd_move");
+		time_uffd_move(uffd, "warmup_uffd_move", 0, MOVE);
 	for (i = 0; i < reps; i++) {
 		one_round("anon", -1, MAP_PRIVATE | MAP_ANONYMOUS);
 		one_round("file", fd, MAP_SHARED);
-		if (uffd >= 0)
-			time_uffd_move(uffd, "anon_uffd_move_2m");
+		if (uffd >= 0) {
+			time_uffd_move(uffd, "anon_uffd_move_2m", 0, MOVE);
+			time_uffd_move(uffd, "anon_uffd_move_1m_of_thp", MOVE / 4, MOVE / 2);
+		}
 	}
 	if (uffd >= 0)
 		close(uffd);

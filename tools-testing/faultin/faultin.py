@@ -52,6 +52,13 @@ def say(msg):
 		_REC.note(msg)
 
 
+def error(msg):
+	"""A one-line error: to stderr, and into the run's record."""
+	print(msg, file=sys.stderr)
+	if _REC is not None:
+		_REC.note(msg)
+
+
 def start_record(args):
 	"""From here on, this run leaves a record for 'make figures'."""
 	global _REC
@@ -506,18 +513,18 @@ def bench_report(rounds):
 	rows = [('case', 'A median', 'B median', 'A/A ratio (spread)',
 		 'B/A ratio (spread)')]
 	worst = {'A2': 0.0, 'B': 0.0}
-	complete = True
+	complete = {'A2': True, 'B': True}
 	for c in cases:
 		med = {}
 		for side in BENCH_SIDES:
 			xs = [x for r in rounds for x in r.get(side, {}).get(c, [])]
-			med[side] = '%.6f s' % _median(xs) if xs else '-'
+			med[side] = '%.9f s' % _median(xs) if xs else '-'
 		cells = []
 		for side in ('A2', 'B'):
 			got = _ratios(rounds, c, side, 'A')
 			if got is None:
 				cells.append('missing')
-				complete = False
+				complete[side] = False
 				continue
 			ratio, per = got
 			worst[side] = max([worst[side]] + [abs(x - 1) for x in [ratio] + per])
@@ -525,12 +532,11 @@ def bench_report(rounds):
 		rows.append((c, med['A'], med['B'], cells[0], cells[1]))
 	w = [max(len(r[i]) for r in rows) for i in range(5)]
 	lines = ['  '.join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in rows]
-	if not complete:
-		lines.append('incomplete: a side gave no samples for some case')
 	for side, tol, what in (('A2', AA_TOL, 'A/A'), ('B', BA_TOL, 'B/A')):
-		lines.append('%s: every ratio and spread within 1 +/- %.3f: %s (largest deviation %.4f)'
-			     % (what, tol, 'yes' if complete and worst[side] <= tol else 'NO',
-				worst[side]))
+		lines.append('%s: every ratio and spread within 1 +/- %.3f: %s (largest deviation %.4f)%s'
+			     % (what, tol, 'yes' if complete[side] and worst[side] <= tol else 'NO',
+				worst[side], '' if complete[side] else
+				', incomplete: a case without samples in some round'))
 	return '\n'.join(lines)
 
 
@@ -543,6 +549,8 @@ def cmd_bench(args):
 		raise Failure('--clock icount needs TCG, not %s: use --clock wall (CLOCK=wall)'
 			      % args.accel)
 	nrounds = args.rounds or (2 if icount else 5)
+	if nrounds < 1:
+		raise Failure('--rounds must be 1 or more, not %d' % args.rounds)
 	start_record(args)
 	ensure_packages([args.base], install=False)
 	params = qemu_config.load(args.arch)
@@ -573,8 +581,11 @@ def cmd_bench(args):
 			t0 = time.monotonic()
 			g = kernel.run_guest(cmd, 900, logpath)
 			r[side] = bench_samples(g.lines)
-			if not r[side] or g.killed:
-				raise Failure('bench on %s gave no samples, see %s' % (side, logpath))
+			rc = [t for _, t in g.lines if t.startswith('faultin: exit populate_bench rc=')]
+			if not r[side] or g.killed or rc != ['faultin: exit populate_bench rc=0']:
+				raise Failure('bench on %s (%s) did not finish cleanly (%s), see %s'
+					      % (side, va if side != 'B' else vb,
+						 rc[0] if rc else 'no exit line', logpath))
 			say('round %d/%d: %s (%s) booted and measured in %.0f s'
 			    % (i + 1, nrounds, side, va if side != 'B' else vb,
 			       time.monotonic() - t0))
@@ -672,9 +683,18 @@ def cmd_table(args):
 
 
 def unit_tests():
-	suite = unittest.defaultTestLoader.discover(HERE, pattern='faultin_tool_test.py')
-	r = unittest.TextTestRunner(verbosity=1).run(suite)
-	return r.testsRun - len(r.failures) - len(r.errors), len(r.failures) + len(r.errors)
+	"""The harness's own tests; what their canned runs print is kept out
+	of this run's record."""
+	global _REC
+	rec, _REC = _REC, None
+	try:
+		suite = unittest.defaultTestLoader.discover(HERE, pattern='faultin_tool_test.py')
+		r = unittest.TextTestRunner(verbosity=1).run(suite)
+	finally:
+		_REC = rec
+	ok = r.testsRun - len(r.failures) - len(r.errors)
+	say('unit tests: %d passed, %d failed' % (ok, len(r.failures) + len(r.errors)))
+	return ok, len(r.failures) + len(r.errors)
 
 
 def all_series():
@@ -876,8 +896,10 @@ def main(argv=None):
 
 	args = ap.parse_args(argv)
 	args.argv = list(argv) if argv is not None else sys.argv[1:]
+	# A main() called from within a run (the unit tests do) keeps its own
+	# record, if any, and gives the caller's back.
 	global _REC
-	_REC = None
+	outer, _REC = _REC, None
 	rc = None	# None in a record: the run died of an unexpected error
 	lock = None
 	if argv is None:
@@ -897,11 +919,11 @@ def main(argv=None):
 		rc = args.fn(args)
 	except (Failure, overlay.OverlayError, kernel.BuildError, faultin_distro.DistroError,
 		faultin_apt.AptError, ValueError) as e:
-		print('faultin: error: %s' % e, file=sys.stderr)
+		error('faultin: error: %s' % e)
 		rc = 2
 	except OSError as e:
 		# A full disk, a missing file: one line, not a traceback.
-		print('faultin: error: %s' % e, file=sys.stderr)
+		error('faultin: error: %s' % e)
 		rc = 2
 	except KeyboardInterrupt:
 		print('faultin: interrupted; what finished is kept in %s, rerun to go on'
@@ -913,6 +935,7 @@ def main(argv=None):
 				_REC.finish(rc)
 			except OSError:
 				pass
+		_REC = outer
 		if lock is not None:
 			os.close(lock)
 	return rc

@@ -566,6 +566,35 @@ class CacheTestCase(unittest.TestCase):
 		self.td.cleanup()
 
 
+class RunRecordTest(CacheTestCase):
+	def test_a_main_inside_a_run_keeps_the_runs_record(self):
+		outer = figures.Record(self.td.name, HERE, 'test', ['test'])
+		faultin._REC = outer
+		try:
+			faultin.main(['figures'])
+			self.assertIs(faultin._REC, outer)
+			faultin.say('verdicts: 1 pass')
+		finally:
+			faultin._REC = None
+		self.assertEqual(outer.doc['lines'], ['verdicts: 1 pass'])
+
+	def test_arguments_refused_leave_no_record(self):
+		self.assertEqual(faultin.main(['bench', '--rounds', '-1']), 2)
+		self.assertEqual(figures.load(self.td.name), [])
+
+	def test_an_error_goes_into_the_record(self):
+		rec = figures.Record(self.td.name, HERE, 'run', ['run'])
+		faultin._REC = rec
+		try:
+			import contextlib
+			import io
+			with contextlib.redirect_stderr(io.StringIO()):
+				faultin.error('faultin: error: no space left on device')
+		finally:
+			faultin._REC = None
+		self.assertEqual(rec.doc['lines'], ['faultin: error: no space left on device'])
+
+
 class SelftestSourceOfTruthTest(CacheTestCase):
 	"""make patches / make check on a tiny tree with mm's three files."""
 
