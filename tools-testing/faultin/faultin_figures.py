@@ -100,9 +100,8 @@ def _full(r):
 
 
 def _src(r):
-	return '%s, %s, %d cores, `%s`, %s cache, run %s' % (
-		r['date'], r['commit'], r['cores'] or 0, 'faultin ' + ' '.join(r['argv']),
-		'cold' if r['cold'] else 'warm', r['id'])
+	return '%s, %s, %d cores, %s cache, run %s' % (
+		r['date'], r['commit'], r['cores'] or 0, 'cold' if r['cold'] else 'warm', r['id'])
 
 
 def _lines(r, prefixes):
@@ -121,7 +120,10 @@ def rows(recs):
 	for (lab, kind), (sec, r) in sorted(builds.items()):
 		out.append(('%s %s' % ('first build of' if kind == 'full' else 'rebuild of', lab),
 			    '%.1f s' % sec, _src(r)))
-	q = _newest(recs, lambda r: r['kind'] == 'quick')
+	# an edit-to-verdict that rebuilt a kernel, if there is one
+	q = (_newest(recs, lambda r: r['kind'] == 'quick' and
+		     any('build rebuild' in x for x in _lines(r, ('edit-to-verdict',))))
+	     or _newest(recs, lambda r: r['kind'] == 'quick'))
 	if q:
 		out.append(('edit to verdict (`make quick`)',
 			    '; '.join(_lines(q, ('edit-to-verdict', 'verdicts'))), _src(q)))
