@@ -571,9 +571,12 @@ class RunRecordTest(CacheTestCase):
 		outer = figures.Record(self.td.name, HERE, 'test', ['test'])
 		faultin._REC = outer
 		try:
-			faultin.main(['figures'])
-			self.assertIs(faultin._REC, outer)
-			faultin.say('verdicts: 1 pass')
+			import contextlib
+			import io
+			with contextlib.redirect_stdout(io.StringIO()):
+				faultin.main(['figures'])
+				self.assertIs(faultin._REC, outer)
+				faultin.say('verdicts: 1 pass')
 		finally:
 			faultin._REC = None
 		self.assertEqual(outer.doc['lines'], ['verdicts: 1 pass'])
