@@ -14,6 +14,14 @@ TESTS ?=
 DISTRO ?= linux-binary-7.3-cloud-amd64 linux-binary-7.2.13+deb14-cloud-amd64 \
 	linux-image-6.12.117+deb12-cloud-amd64-unsigned linux-image-6.1.0-56-cloud-amd64
 ARCH ?= x86_64
+# Kernel configuration: lean, or debug (tools-testing/faultin/configs/).
+CONFIG ?= lean
+ifeq ($(CONFIG),lean)
+RUN_EXTRA := --distro $(DISTRO)
+else
+# Debian's kernels are their own builds, and the series checks build lean.
+RUN_EXTRA := --no-checks
+endif
 ifneq ($(V),)
 VERBOSE := -v
 endif
@@ -47,6 +55,7 @@ help:
 	@echo '  TESTS="a b" (a subset of tools-testing/faultin/tests.conf)'
 	@echo '  DISTRO="linux-image-..." (Debian kernel packages; empty to skip them)'
 	@echo '  KSRC=/path/to/linux (any kernel tree as the base; SERIES= picks patches/)'
+	@echo '  CONFIG=debug (KASAN, lockdep, DEBUG_VM, KFENCE kernels; default lean)'
 	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
 	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
 	@echo 'More: $(FAULTIN) --help, $(FAULTIN) <command> --help'
@@ -55,25 +64,27 @@ setup:
 	$(FAULTIN) setup --bases $(BASES)
 
 run:
-	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE) \
-		$(if $(TESTS),--tests $(TESTS)) --distro $(DISTRO)
+	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) \
+		--config $(CONFIG) $(VERBOSE) $(if $(TESTS),--tests $(TESTS)) $(RUN_EXTRA)
 
 distro:
 	$(FAULTIN) run --install --no-checks --bases --distro $(DISTRO) --arch $(ARCH) $(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
 test:
-	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) $(VERBOSE) \
+	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) --config $(CONFIG) \
+		$(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
 unit:
 	$(FAULTIN) test --unit-only
 
 build:
-	$(FAULTIN) build --base $(BASE) --variant $(VARIANT) --arch $(ARCH)
+	$(FAULTIN) build --base $(BASE) --variant $(VARIANT) --arch $(ARCH) --config $(CONFIG)
 
 quick:
-	$(FAULTIN) quick --base $(BASE) --variant $(VARIANT) --test $(TEST) --arch $(ARCH) $(VERBOSE)
+	$(FAULTIN) quick --base $(BASE) --variant $(VARIANT) --test $(TEST) --arch $(ARCH) \
+		--config $(CONFIG) $(VERBOSE)
 
 table:
 	$(FAULTIN) table
@@ -94,7 +105,7 @@ figures:
 	$(FAULTIN) figures --write README.md
 
 mutants:
-	$(FAULTIN) mutants --base $(BASE) $(VERBOSE)
+	$(FAULTIN) mutants --base $(BASE) --config $(CONFIG) $(VERBOSE)
 
 mail:
 	$(FAULTIN) b4 --base $(BASE)

@@ -7,8 +7,15 @@
  * 2 MiB THP, and 1 MiB out of the middle of one), where the kernel has
  * it. Prints one line per measurement, "bench <case> <seconds>", for the
  * harness to compare kernels; it judges nothing itself.
+ *
+ * With a second argument "eio", also mlock() of a mapping of the
+ * scsi_debug disk (opts=2) across its unreadable page, timed until it
+ * fails with ENOMEM: the harness asks only kernels that return from it.
+ *
+ * Usage: populate_bench [ROUNDS (default 5)] [eio]
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <stdint.h>
@@ -20,35 +27,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../selftests/mm/faultin_util.h"
+
 #define SIZE	(256UL << 20)
 #define MOVE	(2UL << 20)
+/* populate_eio's disk: sector 0x1234 (page 582) fails to read. */
+#define EIO_PAGES	598
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
 #define MADV_POPULATE_WRITE	23
 #endif
-
-/* The host's headers may predate UFFDIO_MOVE (6.8). */
-#ifndef UFFDIO_MOVE
-#define UFFD_FEATURE_MOVE	0x10000	/* 1 << 16 */
-struct uffdio_move {
-	__u64 dst;
-	__u64 src;
-	__u64 len;
-	__u64 mode;
-	__s64 move;
-};
-
-#define UFFDIO_MOVE		_IOWR(UFFDIO, 0x05, struct uffdio_move)
-#endif
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -105,6 +94,55 @@ static void one_round(const char *name, int fd, int flags)
 	time_madvise(name, "madv_populate_write", fd, flags, MADV_POPULATE_WRITE);
 }
 
+/*
+ * mlock() of a MAP_SHARED mapping of the scsi_debug disk's first
+ * EIO_PAGES pages, the unreadable one among them: the time until it fails.
+ * After the first call the pages before it are in the page cache, so this
+ * is mostly the failing read and what the kernel does around it.
+ */
+static void time_mlock_to_error(const char *name, int fd)
+{
+	size_t len = EIO_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+	double t0, t1;
+	char *p;
+	int ret;
+
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of the scsi_debug disk");
+	t0 = now_s();
+	ret = mlock(p, len);
+	t1 = now_s();
+	if (ret == 0 || errno != ENOMEM) {
+		fprintf(stderr, "mlock across the unreadable page: %d (%s), want ENOMEM\n",
+			ret, ret ? strerror(errno) : "success");
+		exit(1);
+	}
+	printf("bench %s %.9f\n", name, t1 - t0);
+	munlock(p, len);
+	munmap(p, len);
+}
+
+static int open_eio_disk(void)
+{
+	char dev[300];
+	int fd;
+
+	if (find_scsi_debug_disk(dev, sizeof(dev))) {
+		fprintf(stderr, "eio: no scsi_debug disk (boot with scsi_debug.opts=2)\n");
+		exit(1);
+	}
+	fd = open(dev, O_RDONLY);
+	if (fd < 0)
+		die(dev);
+	return fd;
+}
+
+/*
+ * Built against the base's own uapi headers: a base before UFFDIO_MOVE
+ * (6.8) has none of it, and its kernel could not do it either.
+ */
+#ifdef UFFDIO_MOVE
 /* A 2 MiB-aligned 2 MiB range, THP if the kernel gives one. */
 static char *aligned_2m(void)
 {
@@ -168,11 +206,22 @@ static int move_uffd(void)
 	}
 	return uffd;
 }
+#else
+static int move_uffd(void)
+{
+	return -1;
+}
+
+static void time_uffd_move(int uffd, const char *name, size_t off, size_t len)
+{
+}
+#endif
 
 int main(int argc, char **argv)
 {
 	int reps = argc > 1 ? atoi(argv[1]) : 5;
-	int fd, i, uffd;
+	int eio = argc > 2 && !strcmp(argv[2], "eio");
+	int fd, i, uffd, efd = -1;
 
 	fd = open("/tmp/populate_bench", O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
@@ -185,6 +234,10 @@ int main(int argc, char **argv)
 	uffd = move_uffd();
 	if (uffd >= 0)
 		time_uffd_move(uffd, "warmup_uffd_move", 0, MOVE);
+	if (eio) {
+		efd = open_eio_disk();
+		time_mlock_to_error("warmup_mlock_to_error", efd);
+	}
 	for (i = 0; i < reps; i++) {
 		one_round("anon", -1, MAP_PRIVATE | MAP_ANONYMOUS);
 		one_round("file", fd, MAP_SHARED);
@@ -192,7 +245,11 @@ int main(int argc, char **argv)
 			time_uffd_move(uffd, "anon_uffd_move_2m", 0, MOVE);
 			time_uffd_move(uffd, "anon_uffd_move_1m_of_thp", MOVE / 4, MOVE / 2);
 		}
+		if (efd >= 0)
+			time_mlock_to_error("file_mlock_to_error", efd);
 	}
+	if (efd >= 0)
+		close(efd);
 	if (uffd >= 0)
 		close(uffd);
 	close(fd);

@@ -32,7 +32,9 @@ import selftest_patches  # noqa: E402
 
 TOP = kernel.TOP
 PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev', 'libnuma-dev', 'rsync',
-	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse']
+	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse',
+	    # In the debug kernels' guests (tests.conf: stress_ng, trinity_family).
+	    'stress-ng', 'trinity']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 # Commands that write nothing into the cache, and so need not lock it.
 READ_ONLY_CMDS = ('parse', 'table', 'figures')
@@ -147,24 +149,40 @@ def check_names(bases=(), variants=(), ksrc=None, mutants=None):
 			      % (' '.join(bad), ' '.join(sorted(known))))
 
 
-def label(bid, variant):
+def label(bid, variant, params=None):
+	"""'mainline', 'mainline+series', 'mainline+mutant:NAME'; a kernel of
+	another configuration than the lean one ends in '/CONFIG'."""
+	suffix = kernel.config_suffix(params) if params else ''
 	if variant == 'base':
-		return bid
+		return bid + suffix
 	if variant == 'patched':
-		return bid + '+series'
-	return '%s+%s' % (bid, variant)
+		return bid + '+series' + suffix
+	return '%s+%s%s' % (bid, variant, suffix)
 
 
-def load_tests(names=None):
+def load_params(args):
+	"""The arch's QEMU parameters, with the kernel configuration asked for."""
+	return kernel.with_config(qemu_config.load(args.arch),
+				  getattr(args, 'config', kernel.LEAN))
+
+
+def load_tests(names=None, config=None):
+	"""tests.conf's entries as (name, timeout, kernel command line, exit
+	status is the verdict); with @config, only those its kernels run: an
+	entry marked 'config=NAME' runs on kernels of that configuration only,
+	and is refused by name on others."""
 	tests = []
 	with open(os.path.join(HERE, 'tests.conf')) as f:
 		for line in f:
 			line = line.split('#', 1)[0].split()
 			if line:
-				tests.append((line[0], int(line[1]), ' '.join(line[2:])))
-	# 'exitcode' is for the harness, not the kernel command line.
-	tests = [(n, t, ' '.join(w for w in x.split() if w != 'exitcode'),
-		  'exitcode' in x.split()) for n, t, x in tests]
+				tests.append((line[0], int(line[1]), line[2:]))
+	# 'exitcode' and 'config=' are for the harness, not the kernel command line.
+	only = {n.split('=')[0]: w.split('=', 1)[1] for n, _, x in tests
+		for w in x if w.startswith('config=')}
+	tests = [(n, t, ' '.join(w for w in x if w != 'exitcode' and
+				 not w.startswith('config=')),
+		  'exitcode' in x) for n, t, x in tests]
 	if names:
 		known = {t[0].split('=')[0] for t in tests}
 		bad = [n for n in names if n not in known]
@@ -172,6 +190,13 @@ def load_tests(names=None):
 			raise Failure('unknown test(s) %s; tests.conf has: %s'
 				      % (' '.join(bad), ' '.join(sorted(known))))
 		tests = [t for t in tests if t[0].split('=')[0] in names]
+	if config:
+		if names:
+			bad = [n for n in names if only.get(n, config) != config]
+			if bad:
+				raise Failure('test(s) %s run only on kernels of --config %s'
+					      % (' '.join(bad), only[bad[0]]))
+		tests = [t for t in tests if only.get(t[0].split('=')[0], config) == config]
 	return tests
 
 
@@ -184,15 +209,17 @@ def results_dir():
 
 def run_kernel(bid, variant, series, params, tests, args, rdir):
 	"""Build one kernel, boot it once per test binary, return its column."""
-	lab = label(bid, variant)
+	lab = label(bid, variant, params)
 	built = kernel.build(bid, variant, series, params, log=say,
 			     use_cache=not args.no_cache)
 	if built.kind != 'cached':
 		say('%s: %s build took %.1f s' % (lab, built.kind, built.seconds))
 	bindir = kernel.compile_tests(bid, params, log=say)
 	ksft = kselftests_for(bid, params, tests)
-	initrd = kernel.make_initramfs(bid, params, bindir, kselftest=ksft)
+	initrd = kernel.make_initramfs(bid, params, bindir, kselftest=ksft,
+				       tools=kernel.guest_tools(tests))
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
+	       'config': params.config,
 	       'version': overlay.base_version(bid),
 	       'build': {'kind': built.kind, 'seconds': round(built.seconds, 1)},
 	       'results': []}
@@ -224,7 +251,8 @@ def run_distro(package, params, tests, args, rdir):
 	kernel.configure(bid, params, log=say)
 	bindir = kernel.compile_tests(bid, params, log=say)
 	ksft = kselftests_for(bid, params, tests)
-	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk, kselftest=ksft)
+	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk, kselftest=ksft,
+				       tools=kernel.guest_tools(tests))
 	col = {'label': dk.label, 'base': package, 'variant': 'distro', 'key': dk.release,
 	       'version': faultin_distro.package_version(dk),
 	       'build': {'kind': 'distro', 'seconds': 0.0}, 'results': []}
@@ -250,7 +278,9 @@ def kselftests_for(bid, params, tests):
 def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	lab = col['label']
 	bindir = os.path.join(os.path.dirname(initrd), 'bin')
+	factor = kernel.timeout_factor(params)
 	for name, timeout, extra, exit_status in tests:
+		timeout *= factor
 		target = runner_test(extra)
 		if target and not ksft:
 			col['results'].append(parser.Result(
@@ -271,8 +301,9 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 			binary, timeout, extra)
 		cmd = kernel.qemu_command(params, image, initrd, append.strip(),
 					  accel=args.accel)
-		deadline = BOOT_ALLOWANCE_S[args.accel] + timeout + 15
-		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (lab.replace(':', '-'), name))
+		deadline = BOOT_ALLOWANCE_S[args.accel] * factor + timeout + 15
+		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (
+			lab.replace(':', '-').replace('/', '-'), name))
 		for attempt in (1, 2):
 			g = kernel.run_guest(cmd, deadline, logpath,
 					     echo=(lambda s: print('  | ' + s, flush=True))
@@ -347,7 +378,53 @@ def report(kernels, rdir, expect):
 	for k, t, got, direct in differ:
 		say('UNEXPECTED: %s on %s: %s through kselftest\'s runner, %s run directly'
 		    % (t, k, got, direct))
+	for line in lean_comparison(kernels):
+		say(line)
 	return n - len(bad), len(bad) + len(differ)
+
+
+def lean_comparison(kernels, newest=100):
+	"""'slowdown: ...' lines: for each kernel of another configuration than
+	the lean one, the seconds of the cases that pass on it against the same
+	cases on the lean kernel of the same label, taken from whichever of the
+	@newest results has the most such cases (a full run, not a quick one)."""
+	root = os.path.join(overlay.cache_dir(), 'results')
+	dirs = sorted((d for d in os.listdir(root) if d != 'latest'), reverse=True)[:newest]
+	docs = []
+	for d in dirs:
+		try:
+			with open(os.path.join(root, d, 'results.json')) as f:
+				docs.append((d, json.load(f)))
+		except (OSError, ValueError):
+			continue
+	out = []
+	for k in kernels:
+		if k.get('config', kernel.LEAN) == kernel.LEAN or k.get('not_run'):
+			continue
+		lean_label = k['label'].split('/', 1)[0]
+		mine = {r['name']: r['seconds'] for r in k['results']
+			if r['verdict'] == 'pass' and r.get('seconds') is not None}
+		best = None
+		for d, doc in docs:
+			for c in doc.get('kernels', []):
+				if c.get('label') != lean_label:
+					continue
+				both = [(mine[r['name']], r['seconds']) for r in c.get('results', [])
+					if r['verdict'] == 'pass' and r.get('seconds') is not None
+					and r['name'] in mine]
+				if both and (best is None or len(both) > len(best[1])):
+					best = (d, both)
+		if not best:
+			out.append('slowdown: %s: no results of %s in %s to compare with'
+				   % (k['label'], lean_label, root))
+			continue
+		where, both = best
+		a, b = sum(x for x, _ in both), sum(y for _, y in both)
+		out.append('slowdown: %s vs %s (results %s): %.1f s vs %.1f s over the %d '
+			   'case(s) that pass on both%s' % (
+				   k['label'], lean_label, where, a, b, len(both),
+				   ': %.2fx' % (a / b) if b else ''))
+	return out
 
 
 def cmd_setup(args):
@@ -361,11 +438,12 @@ def cmd_setup(args):
 def cmd_build(args):
 	check_names([args.base], [args.variant], args.ksrc)
 	ensure_packages([args.base], install=False)
-	params = qemu_config.load(args.arch)
+	params = load_params(args)
 	bid = prepare(args.base, args.ksrc)
 	b = kernel.build(bid, args.variant, series_of(args.base, args.ksrc), params,
 			 log=say, use_cache=not args.no_cache)
-	say('%s: %s %.1f s -> %s' % (label(bid, args.variant), b.kind, b.seconds, b.image))
+	say('%s: %s %.1f s -> %s' % (label(bid, args.variant, params), b.kind, b.seconds,
+				     b.image))
 	return 0
 
 
@@ -373,10 +451,13 @@ def cmd_run(args):
 	t0 = time.monotonic()
 	bases = [None] if args.ksrc else args.bases
 	check_names(args.bases, args.variants, args.ksrc)
-	tests = load_tests(args.tests)
+	tests = load_tests(args.tests, args.config)
 	start_record(args)
+	params = load_params(args)
+	if args.distro and params.config != kernel.LEAN:
+		raise Failure('--distro runs Debian\'s own builds; --config %s applies only '
+			      'to the bases faultin builds' % params.config)
 	ensure_packages([b for b in bases if b], install=args.install)
-	params = qemu_config.load(args.arch)
 	for pkg in args.distro:
 		if not pkg.startswith(('linux-image-', 'linux-binary-')):
 			raise Failure("unknown distro kernel package '%s' (want linux-image-* "
@@ -405,7 +486,7 @@ def cmd_run(args):
 				col = run_distro(what, params, tests, args, rdir)
 		except KeyboardInterrupt:
 			failed_step = (step, 'interrupted')
-			kernels += [not_run(_step_name(p), 'interrupted') for p in plan[i:]]
+			kernels += [not_run(_step_name(p), 'interrupted', params) for p in plan[i:]]
 			break
 		except (Failure, overlay.OverlayError, kernel.BuildError,
 			faultin_distro.DistroError, faultin_apt.AptError, OSError,
@@ -414,16 +495,19 @@ def cmd_run(args):
 			if not failed_step:
 				failed_step = (step, msg)
 				say('faultin: error: %s: %s' % (step, msg))
-			kernels.append(not_run(step, msg))
+			kernels.append(not_run(step, msg, params))
 			continue
 		kernels.append(col)
 		write_results(rdir, kernels)
 	ok, bad = report(kernels, rdir, args.expect)
 	cbad = 0
-	if not failed_step and not args.ksrc and args.checks:
+	if args.checks and params.config != kernel.LEAN:
+		say('series checks: not run with --config %s (they build the lean config; '
+		    'make check runs them)' % params.config)
+	elif not failed_step and not args.ksrc and args.checks:
 		say('== series checks (every series, every prefix built)')
 		try:
-			cok, cbad = run_checks(all_series(), params)
+			cok, cbad = run_checks(all_series(), qemu_config.load(args.arch))
 			say('checks: %d passed, %d failed' % (cok, cbad))
 		except (Failure, overlay.OverlayError, kernel.BuildError) as e:
 			failed_step = ('series checks', str(e).strip().splitlines()[0])
@@ -440,9 +524,12 @@ def _step_name(p):
 	return '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
 
 
-def not_run(step, why):
+def not_run(step, why, params=None):
 	"""A column for a planned kernel that was not measured."""
-	return {'label': step.replace('/base', '').replace('/patched', '+series'),
+	lab = step.replace('/base', '').replace('/patched', '+series')
+	if params and step.endswith(('/base', '/patched')):
+		lab += kernel.config_suffix(params)
+	return {'label': lab,
 		'base': step, 'variant': 'not run', 'key': None,
 		'build': {'kind': 'not run', 'seconds': 0.0}, 'results': [],
 		'not_run': why}
@@ -452,10 +539,10 @@ def cmd_quick(args):
 	"""Edit-to-verdict: sync the overlay, rebuild, boot, run one test."""
 	t0 = time.monotonic()
 	check_names([args.base], [args.variant], args.ksrc)
-	tests = load_tests([args.test])
+	tests = load_tests([args.test], args.config)
 	start_record(args)
 	ensure_packages([args.base], install=False)
-	params = qemu_config.load(args.arch)
+	params = load_params(args)
 	bid = prepare(args.base, args.ksrc)
 	rdir = results_dir()
 	col = run_kernel(bid, args.variant, series_of(args.base, args.ksrc), params,
@@ -510,6 +597,11 @@ def bench_report(rounds):
 	lowest and highest. The last two lines say
 	whether every ratio and spread is within its target."""
 	cases = sorted({c for r in rounds for side in r.values() for c in side})
+	# A case run on some sides only (file_mlock_to_error: only where the
+	# series makes mlock() return) has no ratio; its own line says so.
+	one_sided = [c for c in cases
+		     if not any(r.get(side, {}).get(c) for r in rounds for side in ('A', 'A2'))]
+	cases = [c for c in cases if c not in one_sided]
 	rows = [('case', 'A median', 'B median', 'A/A ratio (spread)',
 		 'B/A ratio (spread)')]
 	worst = {'A2': 0.0, 'B': 0.0}
@@ -537,6 +629,11 @@ def bench_report(rounds):
 			     % (what, tol, 'yes' if complete[side] and worst[side] <= tol else 'NO',
 				worst[side], '' if complete[side] else
 				', incomplete: a case without samples in some round'))
+	for c in one_sided:
+		per = [_median(r['B'][c]) for r in rounds if r.get('B', {}).get(c)]
+		lines.append('%s: B only (not run on A, which does not return from it): '
+			     'median %.9f s, rounds %s' % (c, _median(per),
+							    ' '.join('%.9f' % x for x in per)))
 	return '\n'.join(lines)
 
 
@@ -553,7 +650,7 @@ def cmd_bench(args):
 		raise Failure('--rounds must be 1 or more, not %d' % args.rounds)
 	start_record(args)
 	ensure_packages([args.base], install=False)
-	params = qemu_config.load(args.arch)
+	params = load_params(args)
 	bid = prepare(args.base, args.ksrc)
 	series = series_of(args.base, args.ksrc)
 	rdir = results_dir()
@@ -574,7 +671,12 @@ def cmd_bench(args):
 		order = BENCH_SIDES[i % 3:] + BENCH_SIDES[:i % 3]
 		r = {}
 		for side in order:
-			append = 'loglevel=5 panic=-1 faultin.test=populate_bench faultin.timeout=600'
+			# populate_eio's disk on every side; mlock() to its
+			# unreadable page only on B with the series (A hangs there).
+			append = ('loglevel=5 panic=-1 faultin.test=populate_bench faultin.timeout=600 '
+				  'scsi_debug.dev_size_mb=8 scsi_debug.opts=2')
+			if side == 'B' and vb != 'base' and va == 'base':
+				append += ' faultin.args=5,eio'
 			cmd = kernel.qemu_command(params, images[side], initrd, append,
 						  accel=args.accel, mem='2048', smp=smp) + extra
 			logpath = os.path.join(rdir, 'logs', 'bench-%s-%d.log' % (side, i))
@@ -619,7 +721,7 @@ def mutations():
 def cmd_mutants(args):
 	check_names([args.base], (), args.ksrc, args.names)
 	ensure_packages([args.base], install=False)
-	p, f = run_mutants(args.base, qemu_config.load(args.arch), args, args.names)
+	p, f = run_mutants(args.base, load_params(args), args, args.names)
 	return 1 if f else 0
 
 
@@ -634,7 +736,7 @@ def run_mutants(base, params, args, names=None):
 	series = series_of(args.base, None)
 	rdir = results_dir()
 	names = sorted({t for ts in muts.values() for t in ts})
-	tests = load_tests(names)
+	tests = load_tests(names, params.config)
 	kernels = [run_kernel(bid, 'base', series, params, tests, args, rdir)]
 	caught = []
 	for m, guards in muts.items():
@@ -743,15 +845,15 @@ def cmd_test(args):
 	passed = failed = 0
 	if not args.unit_only:
 		check_names(args.bases, args.variants)
-		load_tests(args.tests)
+		load_tests(args.tests, args.config)
 		start_record(args)
 	say('== harness unit tests (canned console logs)')
 	p, f = unit_tests()
 	passed, failed = passed + p, failed + f
 	if not args.unit_only:
 		ensure_packages(args.bases, install=args.install)
-		params = qemu_config.load(args.arch)
-		tests = load_tests(args.tests)
+		params = load_params(args)
+		tests = load_tests(args.tests, args.config)
 		rdir = results_dir()
 		kernels = []
 		for b in args.bases:
@@ -767,7 +869,8 @@ def cmd_test(args):
 		passed, failed = passed + p, failed + f
 		say('== series checks')
 		ensure_packages(all_series(), install=args.install)
-		p, f = run_checks(all_series(), params, build_only=args.bases)
+		p, f = run_checks(all_series(), qemu_config.load(args.arch),
+				  build_only=args.bases)
 		passed, failed = passed + p, failed + f
 	say('took %.1f s' % (time.monotonic() - t0))
 	say('faultin: %d passed, %d failed' % (passed, failed))
@@ -801,6 +904,9 @@ def main(argv=None):
 		p.add_argument('--ksrc', default=os.environ.get('KSRC') or None,
 			       help='use this kernel tree as the base (env KSRC)')
 		p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
+		p.add_argument('--config', default=kernel.LEAN, choices=kernel.config_names(),
+			       help='kernel configuration: lean, or configs/NAME.config on top '
+			       '(debug: KASAN, lockdep, DEBUG_VM, ...) (default %(default)s)')
 
 	def running(p):
 		p.add_argument('--accel', default=os.environ.get('ACCEL') or 'tcg',
@@ -896,6 +1002,10 @@ def main(argv=None):
 
 	args = ap.parse_args(argv)
 	args.argv = list(argv) if argv is not None else sys.argv[1:]
+	# 'make run CONFIG=debug' puts CONFIG=debug (and V=1, BASE=...) into
+	# MAKEFLAGS; the kernel's and kselftest's makes must not inherit them.
+	for k in ('MAKEFLAGS', 'MFLAGS', 'MAKEOVERRIDES', 'MAKELEVEL'):
+		os.environ.pop(k, None)
 	# A main() called from within a run (the unit tests do) keeps its own
 	# record, if any, and gives the caller's back.
 	global _REC

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Configure and build a guest kernel, pack an initramfs, boot it in QEMU."""
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -18,12 +19,21 @@ import overlay  # noqa: E402
 import qemu_config  # noqa: E402
 
 SELFTESTS = os.path.join(TOP, 'tools-testing', 'selftests', 'mm')
+# Tests that are guest scripts around a host program (stress-ng, trinity):
+# the script goes in with the test binaries, the program (and its
+# libraries) only into the guests of a run that has the script.
+GUEST_TESTS = os.path.join(HERE, 'guest', 'tests')
+GUEST_TOOLS = {'stress_ng': [('stress-ng', 'stress-ng')],
+	       'trinity_family': [('trinity', 'trinity')]}
 BENCH = os.path.join(TOP, 'tools-testing', 'bench')
 # base.config: what a guest needs; selftests.config: what the tests need,
 # with scsi_debug built in (the mm 'config' fragment the series adds asks
 # for a module; the harness boots with scsi_debug.opts= instead).
-FRAGMENTS = [os.path.join(HERE, 'configs', 'base.config'),
-	     os.path.join(HERE, 'configs', 'selftests.config')]
+CONFIGS = os.path.join(HERE, 'configs')
+FRAGMENTS = [os.path.join(CONFIGS, 'base.config'),
+	     os.path.join(CONFIGS, 'selftests.config')]
+LEAN = 'lean'
+TIMEOUT_FACTOR_RE = re.compile(r'^# faultin-timeout-factor:\s*(\d+)\s*$', re.M)
 
 
 class BuildError(Exception):
@@ -34,9 +44,45 @@ def jobs():
 	return str(os.cpu_count() or 1)
 
 
-def _dirs(bid, arch):
+def config_names():
+	"""'lean' and each configs/<name>.config other than the lean fragments."""
+	lean = [os.path.basename(f) for f in FRAGMENTS]
+	return [LEAN] + sorted(f[:-len('.config')] for f in os.listdir(CONFIGS)
+			       if f.endswith('.config') and f not in lean)
+
+
+def with_config(params, name):
+	"""@params for kernels of configuration @name."""
+	if name not in config_names():
+		raise ValueError("unknown kernel config '%s' (have: %s)"
+				 % (name, ' '.join(config_names())))
+	return dataclasses.replace(params, config=name)
+
+
+def _config_fragment(params):
+	if params.config == LEAN:
+		return ''
+	with open(os.path.join(CONFIGS, params.config + '.config')) as f:
+		return f.read()
+
+
+def timeout_factor(params):
+	"""How much longer guests of @params' configuration may take: its
+	fragment's '# faultin-timeout-factor: N' line, 1 for lean."""
+	m = TIMEOUT_FACTOR_RE.search(_config_fragment(params))
+	return int(m.group(1)) if m else 1
+
+
+def config_suffix(params):
+	"""'' for lean, '/NAME' otherwise: what kernel labels carry."""
+	return '' if params.config == LEAN else '/' + params.config
+
+
+def _dirs(bid, params):
 	c = overlay.cache_dir()
-	tag = bid if arch == 'x86_64' else '%s-%s' % (bid, arch)
+	tag = bid if params.config == LEAN else '%s-%s' % (bid, params.config)
+	if params.linux_arch != 'x86_64':
+		tag += '-' + params.linux_arch
 	return {
 		'build': os.path.join(c, 'build', tag),
 		'images': os.path.join(c, 'images', tag),
@@ -50,7 +96,7 @@ def _fragment(params):
 	for f in FRAGMENTS:
 		with open(f) as fh:
 			text += fh.read() + '\n'
-	return text + params.kconfig + '\n'
+	return text + params.kconfig + '\n' + _config_fragment(params)
 
 
 def wanted_options(text):
@@ -251,7 +297,7 @@ def _karch(params):
 
 def configure(bid, params, log=print):
 	"""tinyconfig + our fragments, regenerated only when they change."""
-	d = _dirs(bid, params.linux_arch)
+	d = _dirs(bid, params)
 	work = overlay.paths(bid)['work']
 	frag = _fragment(params)
 	stamp = hashlib.sha256(frag.encode()).hexdigest()
@@ -311,7 +357,7 @@ class Built:
 
 def build(bid, variant, series, params, log=print, use_cache=True):
 	"""Build the variant's kernel image; reuse an image of the same content."""
-	d = _dirs(bid, params.linux_arch)
+	d = _dirs(bid, params)
 	frag = _fragment(params)
 	key = overlay.content_key(bid, variant, series) + '-' + \
 		hashlib.sha256(frag.encode()).hexdigest()[:8]
@@ -388,7 +434,7 @@ def _tail(path, n):
 
 
 def install_headers(bid, params):
-	d = _dirs(bid, params.linux_arch)
+	d = _dirs(bid, params)
 	inc = os.path.join(d['build'], 'usr', 'include')
 	if os.path.exists(os.path.join(inc, 'linux', 'mman.h')):
 		return inc
@@ -402,7 +448,7 @@ def install_headers(bid, params):
 
 def compile_tests(bid, params, log=print):
 	"""Build tools-testing/selftests/mm against the base's kselftest headers."""
-	d = _dirs(bid, params.linux_arch)
+	d = _dirs(bid, params)
 	out = os.path.join(d['tests'], 'bin')
 	os.makedirs(out, exist_ok=True)
 	src = overlay.paths(bid)['src']
@@ -417,10 +463,13 @@ def compile_tests(bid, params, log=print):
 		r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT)
 	if r.returncode:
 		raise BuildError('%s: selftests did not compile:\n%s' % (bid, _tail(logpath, 30)))
+	for f in os.listdir(GUEST_TESTS):
+		shutil.copy(os.path.join(GUEST_TESTS, f), os.path.join(out, f))
 	_compile_upstream(src, params, inc, out, logpath, log)
 	for c in sorted(os.listdir(BENCH)):
 		if c.endswith('.c'):
-			_cc(params, [os.path.join(BENCH, c)], os.path.join(out, c[:-2]), [], logpath)
+			_cc(params, [os.path.join(BENCH, c)], os.path.join(out, c[:-2]),
+			    ['-isystem', inc], logpath)
 	return out
 
 
@@ -440,7 +489,7 @@ def build_kselftests(bid, params, log=print):
 		return None
 	tree = overlay.git(src, 'rev-parse', '%s:tools/testing/selftests' % overlay.BRANCH).strip()
 	key = hashlib.sha256((tree + overlay.git(src, 'rev-parse', overlay.BASE_TAG)).encode())
-	d = _dirs(bid, params.linux_arch)
+	d = _dirs(bid, params)
 	top = os.path.join(d['tests'], 'kselftest-' + key.hexdigest()[:12])
 	inst = os.path.join(top, 'install')
 	if os.path.exists(os.path.join(inst, '.complete')):
@@ -559,12 +608,40 @@ def _cc(params, sources, output, extra, logpath):
 			output, _first_error(logpath), _tail(logpath, 30)))
 
 
+def guest_tools(tests):
+	"""[(program, package)] the guest scripts among @tests run."""
+	out = []
+	for t in tests:
+		name, _, binary = t[0].partition('=')
+		for tool in GUEST_TOOLS.get(binary or name, []):
+			if tool not in out:
+				out.append(tool)
+	return out
+
+
+def _stage_tools(tools, stage):
+	"""Host programs into the guest's /bin, with their libraries."""
+	progs = []
+	for prog, pkg in tools:
+		path = shutil.which(prog)
+		if not path:
+			raise BuildError('%s is missing: run "make setup" (package %s)' % (prog, pkg))
+		shutil.copy(path, os.path.join(stage, 'bin', prog))
+		progs.append(path)
+	for lib in _shared_libs(progs):
+		dest = os.path.join(stage, lib.lstrip('/'))
+		if not os.path.exists(dest):
+			os.makedirs(os.path.dirname(dest), exist_ok=True)
+			shutil.copy(os.path.realpath(lib), dest)
+
+
 def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
-		   kselftest=None):
+		   kselftest=None, tools=()):
 	"""busybox, guest/init and the tests; with @distro (a prebuilt kernel
 	from faultin_distro), also the modules the tests need; with @kselftest
-	(from build_kselftests()), that install and what it needs to run."""
-	d = _dirs(bid, params.linux_arch)
+	(from build_kselftests()), that install and what it needs to run; with
+	@tools (guest_tools()), those host programs."""
+	d = _dirs(bid, params)
 	tag = distro.label if distro else 'source'
 	stage = os.path.join(d['tests'], 'root-' + tag)
 	shutil.rmtree(stage, ignore_errors=True)
@@ -587,6 +664,8 @@ def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
 		faultin_distro.stage_modules(distro, stage)
 	if kselftest:
 		_stage_kselftest(kselftest, stage)
+	if tools:
+		_stage_tools(tools, stage)
 	cpio = os.path.join(d['tests'], 'initramfs-%s.cpio' % tag)
 	names = subprocess.run(['find', '.'], cwd=stage, stdout=subprocess.PIPE,
 			       check=True).stdout

@@ -112,8 +112,12 @@ RUNNER = 'ksft_fault_in:'
 
 
 def _rule(rules, label, name):
+	"""A kernel of another configuration ('mainline+series/debug') is
+	expected to do what the lean one does, unless a rule names it."""
+	lean = label.split('/', 1)[0]
 	for kg, tg, v in rules:
-		if fnmatch.fnmatchcase(label, kg) and fnmatch.fnmatchcase(name, tg):
+		if (fnmatch.fnmatchcase(label, kg) or fnmatch.fnmatchcase(lean, kg)) and \
+		   fnmatch.fnmatchcase(name, tg):
 			return v
 	return None
 

@@ -181,7 +181,7 @@ def static_checks(bid, series, params, c, log):
 		      if p.endswith('.c') and not p.startswith('tools/'))
 	if not objs:
 		return
-	d = kernel._dirs(bid, params.linux_arch)
+	d = kernel._dirs(bid, params)
 	work = overlay.paths(bid)['work']
 	found = {}
 	for variant in ('base', 'patched-series'):

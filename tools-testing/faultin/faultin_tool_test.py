@@ -495,6 +495,15 @@ class BenchReportTest(unittest.TestCase):
 		self.assertIn('incomplete', t)
 		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: NO', t)
 
+	def test_a_b_only_case_has_its_own_line_and_no_ratio(self):
+		r = self.rounds(1.0, 1.0)
+		r[0]['B']['file_mlock_to_error'] = [0.5, 0.7, 0.6]
+		r[1]['B']['file_mlock_to_error'] = [0.4]
+		t = faultin.bench_report(r)
+		self.assertIn('file_mlock_to_error: B only (not run on A, which does not return '
+			      'from it): median 0.500000000 s, rounds 0.600000000 0.400000000', t)
+		self.assertIn('B/A: every ratio and spread within 1 +/- 0.005: yes', t)
+
 
 class FiguresTest(unittest.TestCase):
 	def setUp(self):
@@ -522,6 +531,17 @@ class FiguresTest(unittest.TestCase):
 		self.assertIn('exit 1, 1 UNEXPECTED: `verdicts: 3 pass, 1 hang`', t)
 		self.assertIn('cold cache', t)
 
+	def test_a_debug_run_has_a_row_of_its_own(self):
+		self.record('run', ['run', '--bases', 'mainline', '--config', 'debug', '--no-checks'],
+			    ['mainline/debug: full build took 500.0 s', 'verdicts: 9 pass',
+			     'slowdown: mainline/debug vs mainline (results x): 30.0 s vs 10.0 s '
+			     'over the 9 case(s) that pass on both: 3.00x'], 0)
+		t = figures.markdown(figures.load(self.td.name))
+		self.assertIn('| first build of mainline/debug | 500.0 s |', t)
+		self.assertIn('`make run CONFIG=debug`', t)
+		self.assertIn('3.00x`', t)
+		self.assertNotIn('`make run` (all bases', t)
+
 	def test_readme_section_is_replaced_and_nothing_else(self):
 		self.record('test', ['test'], ['faultin: 5 passed, 0 failed'], 0)
 		readme = os.path.join(self.td.name, 'README.md')
@@ -539,6 +559,31 @@ class FiguresTest(unittest.TestCase):
 		self.assertFalse(figures.write_readme(readme, 'x'))
 
 
+class LeanComparisonTest(unittest.TestCase):
+	def test_slowdown_over_the_cases_that_pass_on_both(self):
+		import json
+		with tempfile.TemporaryDirectory() as td:
+			old = os.environ.get('FAULTIN_CACHE')
+			os.environ['FAULTIN_CACHE'] = td
+			self.addCleanup(lambda: os.environ.__setitem__('FAULTIN_CACHE', old)
+					if old is not None else os.environ.pop('FAULTIN_CACHE'))
+			r = lambda n, v, s: {'name': n, 'verdict': v, 'seconds': s}
+			os.makedirs(os.path.join(td, 'results', '20260101-000000'))
+			with open(os.path.join(td, 'results', '20260101-000000', 'results.json'),
+				  'w') as f:
+				json.dump({'kernels': [{'label': 'mainline', 'results': [
+					r('t:a', 'pass', 1.0), r('t:b', 'pass', 2.0),
+					r('t:c', 'hang', 6.0)]}]}, f)
+			dbg = {'label': 'mainline/debug', 'config': 'debug', 'results': [
+				r('t:a', 'pass', 4.0), r('t:b', 'fail', 9.0), r('t:c', 'hang', 6.0)]}
+			lines = faultin.lean_comparison([dbg, {'label': 'mainline', 'results': []}])
+			self.assertEqual(lines, ['slowdown: mainline/debug vs mainline (results '
+						 '20260101-000000): 4.0 s vs 1.0 s over the 1 case(s) '
+						 'that pass on both: 4.00x'])
+			dbg['label'] = '6.1/debug'
+			self.assertIn('no results of 6.1', faultin.lean_comparison([dbg])[0])
+
+
 class ConfigTest(unittest.TestCase):
 	def test_fragment_options(self):
 		w = wanted_options('CONFIG_A=y\n# CONFIG_B is not set\n#x\nCONFIG_C="s"\n')
@@ -547,6 +592,61 @@ class ConfigTest(unittest.TestCase):
 	def test_arch_configs_load(self):
 		for a in qemu_config.arches():
 			self.assertTrue(qemu_config.load(a).kernel_path)
+
+	def test_debug_config_is_lean_plus_its_fragment(self):
+		import faultin_kernel as kernel
+		lean = qemu_config.load('x86_64')
+		dbg = kernel.with_config(lean, 'debug')
+		self.assertIn('debug', kernel.config_names())
+		self.assertEqual(lean.config, 'lean')
+		w = wanted_options(kernel._fragment(dbg))
+		for o in ('CONFIG_KASAN', 'CONFIG_PROVE_LOCKING', 'CONFIG_DEBUG_VM',
+			  'CONFIG_DEBUG_VM_PGFLAGS', 'CONFIG_DEBUG_VM_MAPLE_TREE',
+			  'CONFIG_DEBUG_ATOMIC_SLEEP', 'CONFIG_DEBUG_LIST', 'CONFIG_KFENCE'):
+			self.assertEqual(w.get(o), 'y', o)
+		self.assertTrue(kernel._fragment(dbg).startswith(kernel._fragment(lean)))
+		self.assertEqual(kernel.timeout_factor(lean), 1)
+		self.assertGreater(kernel.timeout_factor(dbg), 1)
+		self.assertEqual(faultin.label('mainline', 'patched', dbg), 'mainline+series/debug')
+		self.assertEqual(faultin.label('6.1', 'base', lean), '6.1')
+		with self.assertRaisesRegex(ValueError, "unknown kernel config 'dbg'"):
+			kernel.with_config(lean, 'dbg')
+
+	def test_debug_kernels_build_in_trees_of_their_own(self):
+		import faultin_kernel as kernel
+		lean = qemu_config.load('x86_64')
+		a = kernel._dirs('mainline', lean)['build']
+		b = kernel._dirs('mainline', kernel.with_config(lean, 'debug'))['build']
+		self.assertNotEqual(a, b)
+		self.assertTrue(a.endswith(os.sep + 'mainline'))
+
+	def test_debug_only_tests(self):
+		import faultin_kernel as kernel
+		lean = [t[0] for t in faultin.load_tests(config='lean')]
+		debug = [t[0] for t in faultin.load_tests(config='debug')]
+		self.assertNotIn('stress_ng', lean)
+		self.assertIn('stress_ng', debug)
+		self.assertIn('trinity_family', debug)
+		self.assertEqual(set(lean), set(debug) - {'stress_ng', 'trinity_family'})
+		with self.assertRaisesRegex(faultin.Failure, 'only on kernels of --config debug'):
+			faultin.load_tests(['stress_ng'], 'lean')
+		for t in faultin.load_tests(config='debug'):
+			self.assertNotIn('config=', t[2])
+		self.assertEqual(kernel.guest_tools(faultin.load_tests(config='debug')),
+				 [('stress-ng', 'stress-ng'), ('trinity', 'trinity')])
+		self.assertEqual(kernel.guest_tools(faultin.load_tests(config='lean')), [])
+		for name in kernel.GUEST_TOOLS:
+			self.assertTrue(os.access(os.path.join(kernel.GUEST_TESTS, name), os.X_OK))
+			for prog, pkg in kernel.GUEST_TOOLS[name]:
+				self.assertIn(pkg, faultin.PACKAGES, 'make setup must install %s' % pkg)
+
+	def test_a_debug_kernel_is_held_to_its_lean_rules(self):
+		rules = [('mainline+series/debug', 'race:*', 'hang'),
+			 ('mainline', 'eio:*', 'hang'), ('*', 'eio:x', 'skip')]
+		self.assertEqual(printer.expected(rules, 'mainline/debug', 'eio:y'), 'hang')
+		self.assertEqual(printer.expected(rules, 'mainline+series/debug', 'race:1'), 'hang')
+		self.assertEqual(printer.expected(rules, 'mainline+series', 'race:1'), 'pass')
+		self.assertEqual(printer.expected(rules, 'mainline+series/debug', 'eio:y'), 'pass')
 
 
 class CacheTestCase(unittest.TestCase):

@@ -16,6 +16,10 @@ class QemuArchParams:
 	kernel_command_line: str
 	cross_compile: str = ''
 	extra_qemu_params: List[str] = field(default_factory=list)
+	# The kernel configuration: 'lean' (configs/base.config and
+	# selftests.config) or the name of another configs/*.config put on top
+	# of them (faultin_kernel.with_config()).
+	config: str = 'lean'
 
 
 def arches():
