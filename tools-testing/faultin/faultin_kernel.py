@@ -548,10 +548,17 @@ def _stage_kselftest(inst, stage):
 	for dirpath, _, files in os.walk(inst):
 		elves += [os.path.join(dirpath, f) for f in files
 			  if os.access(os.path.join(dirpath, f), os.X_OK)]
+	_stage_libs(elves, stage)
+
+
+def _stage_libs(elves, stage):
+	"""The shared libraries (and loader) the ELF files @elves need, at the
+	same paths under @stage; one another stage step copied stays."""
 	for lib in _shared_libs(elves):
 		dest = os.path.join(stage, lib.lstrip('/'))
-		os.makedirs(os.path.dirname(dest), exist_ok=True)
-		shutil.copy(os.path.realpath(lib), dest)
+		if not os.path.exists(dest):
+			os.makedirs(os.path.dirname(dest), exist_ok=True)
+			shutil.copy(os.path.realpath(lib), dest)
 
 
 def upstream_tests():
@@ -628,11 +635,7 @@ def _stage_tools(tools, stage):
 			raise BuildError('%s is missing: run "make setup" (package %s)' % (prog, pkg))
 		shutil.copy(path, os.path.join(stage, 'bin', prog))
 		progs.append(path)
-	for lib in _shared_libs(progs):
-		dest = os.path.join(stage, lib.lstrip('/'))
-		if not os.path.exists(dest):
-			os.makedirs(os.path.dirname(dest), exist_ok=True)
-			shutil.copy(os.path.realpath(lib), dest)
+	_stage_libs(progs, stage)
 
 
 def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,

@@ -640,6 +640,19 @@ class ConfigTest(unittest.TestCase):
 			for prog, pkg in kernel.GUEST_TOOLS[name]:
 				self.assertIn(pkg, faultin.PACKAGES, 'make setup must install %s' % pkg)
 
+	def test_guest_tools_go_in_with_their_libraries(self):
+		import faultin_kernel as kernel
+		with tempfile.TemporaryDirectory() as stage:
+			os.makedirs(os.path.join(stage, 'bin'))
+			kernel._stage_tools([('bash', 'bash')], stage)
+			self.assertTrue(os.path.exists(os.path.join(stage, 'bin', 'bash')))
+			libs = kernel._shared_libs([shutil.which('bash')])
+			self.assertTrue(libs)
+			for lib in libs:
+				self.assertTrue(os.path.exists(os.path.join(stage, lib.lstrip('/'))), lib)
+			with self.assertRaisesRegex(kernel.BuildError, 'run "make setup" .package nope-pkg'):
+				kernel._stage_tools([('no-such-program-x', 'nope-pkg')], stage)
+
 	def test_a_debug_kernel_is_held_to_its_lean_rules(self):
 		rules = [('mainline+series/debug', 'race:*', 'hang'),
 			 ('mainline', 'eio:*', 'hang'), ('*', 'eio:x', 'skip')]
