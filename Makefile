@@ -9,11 +9,27 @@ VARIANT ?= patched
 VARIANTS ?= base patched
 TEST ?= populate_eio
 TESTS ?=
-# Debian's stock kernels: 7.3-rc7 (experimental), 7.2.13 (unstable), 6.12
-# and 6.1 (bookworm). linux-binary-* is the split packaging of 7.x.
-DISTRO ?= linux-binary-7.3-cloud-amd64 linux-binary-7.2.13+deb14-cloud-amd64 \
-	linux-image-6.12.117+deb12-cloud-amd64-unsigned linux-image-6.1.0-56-cloud-amd64
+# Guest arches (tools-testing/faultin/qemu_configs/): one or several, as
+# ARCH="x86_64 arm64"; build and quick take the first.
 ARCH ?= x86_64
+ARCH_ARGS = $(foreach a,$(ARCH),--arch $(a))
+# make test (what CI runs) checks arm64 too, in part: populate_eio and the
+# mutations that are bugs only there, on mainline. ARCH given on the
+# command line (or in the environment) replaces this.
+TEST_ARCH ?= x86_64 arm64
+ifneq ($(filter command line environment,$(origin ARCH)),)
+TEST_ARCH := $(ARCH)
+endif
+# make setup prepares both.
+SETUP_ARCH = $(sort $(ARCH) $(TEST_ARCH))
+# Debian's stock kernels, per arch: 7.3-rc7 (experimental), 7.2.13
+# (unstable), 6.12 and 6.1 (bookworm). linux-binary-* is the split
+# packaging of 7.x.
+DISTRO_x86_64 = linux-binary-7.3-cloud-amd64 linux-binary-7.2.13+deb14-cloud-amd64 \
+	linux-image-6.12.117+deb12-cloud-amd64-unsigned linux-image-6.1.0-56-cloud-amd64
+DISTRO_arm64 = linux-binary-7.3-cloud-arm64 linux-binary-7.2.13+deb14-cloud-arm64 \
+	linux-image-6.12.117+deb12-cloud-arm64-unsigned linux-image-6.1.0-56-cloud-arm64
+DISTRO ?= $(foreach a,$(ARCH),$(DISTRO_$(a)))
 # Kernel configuration: lean, or debug (tools-testing/faultin/configs/).
 CONFIG ?= lean
 ifeq ($(CONFIG),lean)
@@ -61,18 +77,18 @@ help:
 	@echo 'More: $(FAULTIN) --help, $(FAULTIN) <command> --help'
 
 setup:
-	$(FAULTIN) setup --bases $(BASES)
+	$(FAULTIN) setup --bases $(BASES) $(foreach a,$(SETUP_ARCH),--arch $(a))
 
 run:
-	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) --arch $(ARCH) \
+	$(FAULTIN) run --install --bases $(BASES) --variants $(VARIANTS) $(ARCH_ARGS) \
 		--config $(CONFIG) $(VERBOSE) $(if $(TESTS),--tests $(TESTS)) $(RUN_EXTRA)
 
 distro:
-	$(FAULTIN) run --install --no-checks --bases --distro $(DISTRO) --arch $(ARCH) $(VERBOSE) \
+	$(FAULTIN) run --install --no-checks --bases --distro $(DISTRO) $(ARCH_ARGS) $(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
 test:
-	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) --arch $(ARCH) --config $(CONFIG) \
+	$(FAULTIN) test --bases $(BASE) --variants $(VARIANTS) $(foreach a,$(TEST_ARCH),--arch $(a)) --config $(CONFIG) \
 		$(VERBOSE) \
 		$(if $(TESTS),--tests $(TESTS))
 
@@ -80,10 +96,10 @@ unit:
 	$(FAULTIN) test --unit-only
 
 build:
-	$(FAULTIN) build --base $(BASE) --variant $(VARIANT) --arch $(ARCH) --config $(CONFIG)
+	$(FAULTIN) build --base $(BASE) --variant $(VARIANT) --arch $(firstword $(ARCH)) --config $(CONFIG)
 
 quick:
-	$(FAULTIN) quick --base $(BASE) --variant $(VARIANT) --test $(TEST) --arch $(ARCH) \
+	$(FAULTIN) quick --base $(BASE) --variant $(VARIANT) --test $(TEST) --arch $(firstword $(ARCH)) \
 		--config $(CONFIG) $(VERBOSE)
 
 table:
@@ -105,7 +121,7 @@ figures:
 	$(FAULTIN) figures --write README.md
 
 mutants:
-	$(FAULTIN) mutants --base $(BASE) --config $(CONFIG) $(VERBOSE)
+	$(FAULTIN) mutants --base $(BASE) $(ARCH_ARGS) --config $(CONFIG) $(VERBOSE)
 
 mail:
 	$(FAULTIN) b4 --base $(BASE)

@@ -33,6 +33,8 @@ import selftest_patches  # noqa: E402
 TOP = kernel.TOP
 PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'libcap-dev', 'libnuma-dev', 'rsync',
 	    'cpio', 'xz-utils', 'zstd', 'kmod', 'busybox-static', 'qemu-system-x86', 'b4', 'sparse',
+	    # readelf: the libraries of a cross guest's programs (faultin_sysroot)
+	    'binutils',
 	    # In the debug kernels' guests (tests.conf: stress_ng, trinity_family).
 	    'stress-ng', 'trinity']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
@@ -77,16 +79,18 @@ def missing_packages(names):
 	return out
 
 
-def packages_for(bases):
+def packages_for(bases, arches=()):
 	pk = list(PACKAGES)
 	for b in bases:
 		if b in overlay.BASES and overlay.BASES[b][1]:
 			pk.append(overlay.BASES[b][0])
+	for a in arches:
+		pk += [p for p in qemu_config.load(a).packages if p not in pk]
 	return pk
 
 
-def ensure_packages(bases, install):
-	miss = missing_packages(packages_for(bases))
+def ensure_packages(bases, install, arches=()):
+	miss = missing_packages(packages_for(bases, arches))
 	if not miss:
 		return
 	if not install:
@@ -160,10 +164,27 @@ def label(bid, variant, params=None):
 	return '%s+%s%s' % (bid, variant, suffix)
 
 
-def load_params(args):
+def arches_of(args):
+	"""--arch as a list: setup, run, test and mutants take it more than
+	once (default x86_64)."""
+	if isinstance(args.arch, list):
+		return list(dict.fromkeys(args.arch)) or ['x86_64']
+	return [args.arch or 'x86_64']
+
+
+def load_params(args, arch=None):
 	"""The arch's QEMU parameters, with the kernel configuration asked for."""
-	return kernel.with_config(qemu_config.load(args.arch),
+	return kernel.with_config(qemu_config.load(arch or arches_of(args)[0]),
 				  getattr(args, 'config', kernel.LEAN))
+
+
+def distro_arch(package):
+	"""The arch (qemu_configs/) whose guests boot a Debian kernel package."""
+	deb = faultin_distro.arch_of(package)
+	for a in qemu_config.arches():
+		if qemu_config.load(a).deb_arch == deb:
+			return a
+	raise Failure('%s: no qemu_configs/ arch for Debian arch %s' % (package, deb))
 
 
 def load_tests(names=None, config=None):
@@ -217,7 +238,7 @@ def run_kernel(bid, variant, series, params, tests, args, rdir):
 	bindir = kernel.compile_tests(bid, params, log=say)
 	ksft = kselftests_for(bid, params, tests)
 	initrd = kernel.make_initramfs(bid, params, bindir, kselftest=ksft,
-				       tools=kernel.guest_tools(tests))
+				       tools=guest_tools(tests, params))
 	col = {'label': lab, 'base': bid, 'variant': variant, 'key': built.key,
 	       'config': params.config,
 	       'version': overlay.base_version(bid),
@@ -252,11 +273,17 @@ def run_distro(package, params, tests, args, rdir):
 	bindir = kernel.compile_tests(bid, params, log=say)
 	ksft = kselftests_for(bid, params, tests)
 	initrd = kernel.make_initramfs(bid, params, bindir, distro=dk, kselftest=ksft,
-				       tools=kernel.guest_tools(tests))
+				       tools=guest_tools(tests, params))
 	col = {'label': dk.label, 'base': package, 'variant': 'distro', 'key': dk.release,
 	       'version': faultin_distro.package_version(dk),
 	       'build': {'kind': 'distro', 'seconds': 0.0}, 'results': []}
 	return run_tests(col, dk.image, initrd, params, tests, args, rdir, ksft)
+
+
+def guest_tools(tests, params):
+	"""The host programs @tests run in the guest; none for a cross guest
+	(run_tests() skips those tests there)."""
+	return [] if kernel.is_cross(params) else kernel.guest_tools(tests)
 
 
 def runner_test(extra):
@@ -279,9 +306,18 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	lab = col['label']
 	bindir = os.path.join(os.path.dirname(initrd), 'bin')
 	factor = kernel.timeout_factor(params)
-	for name, timeout, extra, exit_status in tests:
+	for t in tests:
+		name, timeout, extra, exit_status = t
 		timeout *= factor
 		target = runner_test(extra)
+		tools = kernel.guest_tools([t])
+		if tools and kernel.is_cross(params):
+			col['results'].append(parser.Result(
+				name, 'skip', None, 'runs %s, a host program, which a %s guest '
+				'cannot run' % (' and '.join(x[0] for x in tools),
+						 params.linux_arch)).__dict__)
+			say('%s: %s: skip (host programs in a %s guest)' % (lab, name, params.linux_arch))
+			continue
 		if target and not ksft:
 			col['results'].append(parser.Result(
 				name, 'skip', None, 'no kselftest install: the series of this '
@@ -428,9 +464,13 @@ def lean_comparison(kernels, newest=100):
 
 
 def cmd_setup(args):
-	ensure_packages(args.bases, install=True)
+	ensure_packages(args.bases, install=True, arches=arches_of(args))
 	for b in args.bases if not args.ksrc else [None]:
 		prepare(b, args.ksrc)
+	for a in arches_of(args):
+		if kernel.is_cross(load_params(args, a)):
+			import faultin_sysroot
+			faultin_sysroot.ensure(load_params(args, a).deb_arch, log=say)
 	say('setup done: %s' % overlay.cache_dir())
 	return 0
 
@@ -453,40 +493,53 @@ def cmd_run(args):
 	check_names(args.bases, args.variants, args.ksrc)
 	tests = load_tests(args.tests, args.config)
 	start_record(args)
-	params = load_params(args)
+	arches = arches_of(args)
+	params_of = {a: load_params(args, a) for a in arches}
+	params = params_of[arches[0]]
 	if args.distro and params.config != kernel.LEAN:
 		raise Failure('--distro runs Debian\'s own builds; --config %s applies only '
 			      'to the bases faultin builds' % params.config)
-	ensure_packages([b for b in bases if b], install=args.install)
+	ensure_packages([b for b in bases if b], install=args.install, arches=arches)
 	for pkg in args.distro:
 		if not pkg.startswith(('linux-image-', 'linux-binary-')):
 			raise Failure("unknown distro kernel package '%s' (want linux-image-* "
 				      "or linux-binary-*)" % pkg)
+		if distro_arch(pkg) not in arches:
+			raise Failure('%s is a kernel of arch %s, which --arch (%s) does not name'
+				      % (pkg, distro_arch(pkg), ' '.join(arches)))
 	rdir = results_dir()
 	# The plan: every kernel column, so a run that stops part-way still
 	# writes a table of what it measured and marks what it did not run.
 	plan = []
-	for b in bases:
-		for v in args.variants:
-			plan.append(('source', b, v))
+	for a in arches:
+		for b in bases:
+			for v in args.variants:
+				kind, _, m = v.partition(':')
+				runs_on = mutation_arches(m)[1] if kind == 'mutant' else None
+				if runs_on and a not in runs_on:
+					say('%s: not run on %s (its mutation runs on %s only)'
+					    % (v, a, ' '.join(runs_on)))
+					continue
+				plan.append(('source', b, v, a))
 	for pkg in args.distro:
-		plan.append(('distro', pkg, None))
+		plan.append(('distro', pkg, None, distro_arch(pkg)))
 	kernels, failed_step = [], None
-	for i, (kind, what, v) in enumerate(plan):
-		step = '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
+	for i, (kind, what, v, arch) in enumerate(plan):
+		step = _step_name(plan[i])
 		say('== [%d/%d] %s' % (i + 1, len(plan), step))
 		try:
 			if failed_step:
 				raise Failure('an earlier step failed')
 			if kind == 'source':
 				bid = prepare(what, args.ksrc)
-				col = run_kernel(bid, v, series_of(what, args.ksrc), params, tests,
-						 args, rdir)
+				col = run_kernel(bid, v, series_of(what, args.ksrc), params_of[arch],
+						 tests_of(v, tests), args, rdir)
 			else:
-				col = run_distro(what, params, tests, args, rdir)
+				col = run_distro(what, params_of[arch], tests, args, rdir)
 		except KeyboardInterrupt:
 			failed_step = (step, 'interrupted')
-			kernels += [not_run(_step_name(p), 'interrupted', params) for p in plan[i:]]
+			kernels += [not_run(_step_name(p), 'interrupted', params_of[p[3]])
+				    for p in plan[i:]]
 			break
 		except (Failure, overlay.OverlayError, kernel.BuildError,
 			faultin_distro.DistroError, faultin_apt.AptError, OSError,
@@ -495,7 +548,7 @@ def cmd_run(args):
 			if not failed_step:
 				failed_step = (step, msg)
 				say('faultin: error: %s: %s' % (step, msg))
-			kernels.append(not_run(step, msg, params))
+			kernels.append(not_run(step, msg, params_of[arch]))
 			continue
 		kernels.append(col)
 		write_results(rdir, kernels)
@@ -507,7 +560,7 @@ def cmd_run(args):
 	elif not failed_step and not args.ksrc and args.checks:
 		say('== series checks (every series, every prefix built)')
 		try:
-			cok, cbad = run_checks(all_series(), qemu_config.load(args.arch))
+			cok, cbad = run_checks(all_series(), native_params())
 			say('checks: %d passed, %d failed' % (cok, cbad))
 		except (Failure, overlay.OverlayError, kernel.BuildError) as e:
 			failed_step = ('series checks', str(e).strip().splitlines()[0])
@@ -519,13 +572,34 @@ def cmd_run(args):
 	return 1 if bad or cbad else 0
 
 
+def native_params():
+	"""The lean parameters of the host's own arch: the series checks build
+	natively."""
+	for a in qemu_config.arches():
+		if not kernel.is_cross(qemu_config.load(a)):
+			return qemu_config.load(a)
+	raise Failure('no qemu_configs/ arch for this host (%s)' % kernel.native_arch())
+
+
+def tests_of(variant, tests):
+	"""What a kernel column runs: a mutant, only the tests that guard its
+	mutation (it is the base plus one change); others, all of @tests."""
+	kind, _, name = variant.partition(':')
+	if kind != 'mutant':
+		return tests
+	guards = mutations()[name]
+	return [t for t in tests if t[0].split('=')[0] in guards]
+
+
 def _step_name(p):
-	kind, what, v = p
-	return '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
+	kind, what, v, arch = p
+	name = '%s/%s' % (what or 'KSRC', v) if kind == 'source' else what
+	return name + (' (%s)' % arch if kind == 'source' and arch != 'x86_64' else '')
 
 
 def not_run(step, why, params=None):
 	"""A column for a planned kernel that was not measured."""
+	step = step.split(' (')[0]
 	lab = step.replace('/base', '').replace('/patched', '+series')
 	if params and step.endswith(('/base', '/patched')):
 		lab += kernel.config_suffix(params)
@@ -704,6 +778,11 @@ def cmd_bench(args):
 	return 0
 
 
+def _mutation_head(name):
+	with open(os.path.join(TOP, 'tools-testing', 'mutations', name + '.patch')) as fh:
+		return fh.read().split('\n--- ', 1)[0]
+
+
 def mutations():
 	"""{name: [guarding test binaries]} from tools-testing/mutations/*.patch;
 	each patch's text names them in a 'Guarded by <binary>' phrase."""
@@ -712,30 +791,57 @@ def mutations():
 	out = {}
 	for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
 		if f.endswith('.patch'):
-			with open(os.path.join(d, f)) as fh:
-				head = fh.read().split('\n--- ', 1)[0]
-			out[f[:-len('.patch')]] = re.findall(r"Guarded by (\w+)", head)
+			out[f[:-len('.patch')]] = re.findall(r"Guarded by (\w+)",
+							     _mutation_head(f[:-len('.patch')]))
 	return out
+
+
+def mutation_arches(name):
+	"""(caught_on, runs_on) of a mutation: its 'Caught on: ARCH...' line
+	names the arches where it is a bug (elsewhere its tests must pass:
+	the proof that the bug is the arch's), its 'Runs on: ARCH...' line the
+	only arches it is run on; None where the patch has no such line."""
+	import re
+	head = _mutation_head(name)
+	out = []
+	for key in ('Caught on', 'Runs on'):
+		m = re.search(r'^%s:\s*([^(\n]+)' % key, head, re.M)
+		out.append(m.group(1).split() if m else None)
+	return tuple(out)
 
 
 def cmd_mutants(args):
 	check_names([args.base], (), args.ksrc, args.names)
-	ensure_packages([args.base], install=False)
-	p, f = run_mutants(args.base, load_params(args), args, args.names)
+	arches = arches_of(args)
+	ensure_packages([args.base], install=False, arches=arches)
+	p = f = 0
+	for a in arches:
+		pa, fa = run_mutants(args.base, load_params(args, a), args, args.names or None)
+		p, f = p + pa, f + fa
 	return 1 if f else 0
 
 
-def run_mutants(base, params, args, names=None):
+def run_mutants(base, params, args, names=None, extra_tests=()):
 	"""Each mutation as an overlay rebuild of the base; its guarding tests
-	must pass on the base and must not all pass on the mutant."""
+	must pass on the base and must not all pass on the mutant (on an arch
+	its 'Caught on:' line does not name, they must all pass). With
+	@extra_tests, the base's column runs those too."""
 	args.base = base
+	arch = params.linux_arch
 	muts = mutations()
-	if names:
+	if names is not None:
 		muts = {n: muts[n] for n in names}
+	for m in list(muts):
+		runs_on = mutation_arches(m)[1]
+		if runs_on and arch not in runs_on:
+			say('mutation %s: not run on %s (runs on %s only)' % (m, arch, ' '.join(runs_on)))
+			del muts[m]
+	if not muts:
+		return 0, 0
 	bid = prepare(args.base, None)
 	series = series_of(args.base, None)
 	rdir = results_dir()
-	names = sorted({t for ts in muts.values() for t in ts})
+	names = sorted({t for ts in muts.values() for t in ts} | set(extra_tests))
 	tests = load_tests(names, params.config)
 	kernels = [run_kernel(bid, 'base', series, params, tests, args, rdir)]
 	caught = []
@@ -747,8 +853,14 @@ def run_mutants(base, params, args, names=None):
 		caught.append((m, len(bad)))
 	passed, failed = report(kernels, rdir, args.expect)
 	for m, n in caught:
-		if n:
-			say('mutation %s: caught by %d case(s)' % (m, n))
+		caught_on = mutation_arches(m)[0]
+		if caught_on and arch not in caught_on:
+			# report() has held its cases to 'expected' (pass).
+			say('mutation %s: not a bug on %s (caught on %s only): %d case(s) failed'
+			    % (m, arch, ' '.join(caught_on), n))
+		elif n:
+			say('mutation %s: caught by %d case(s)%s' % (m, n, ' on ' + arch
+								      if arch != 'x86_64' else ''))
 		else:
 			say('MUTATION NOT CAUGHT: %s: its guarding tests all pass' % m)
 			failed += 1
@@ -851,7 +963,8 @@ def cmd_test(args):
 	p, f = unit_tests()
 	passed, failed = passed + p, failed + f
 	if not args.unit_only:
-		ensure_packages(args.bases, install=args.install)
+		arches = arches_of(args)
+		ensure_packages(args.bases, install=args.install, arches=arches)
 		params = load_params(args)
 		tests = load_tests(args.tests, args.config)
 		rdir = results_dir()
@@ -865,11 +978,25 @@ def cmd_test(args):
 		p, f = report(kernels, rdir, args.expect)
 		passed, failed = passed + p, failed + f
 		say('== mutations: each must be caught')
-		p, f = run_mutants(args.bases[0], params, args)
+		# Those that are bugs only on another arch are checked there
+		# (below); 'make mutants' shows them passing here too.
+		here = [m for m in mutations()
+			if params.linux_arch in (mutation_arches(m)[0] or [params.linux_arch])]
+		p, f = run_mutants(args.bases[0], params, args, here)
 		passed, failed = passed + p, failed + f
+		for a in arches[1:]:
+			# Another arch: populate_eio, and the mutations that are bugs
+			# only there (with their tests on its base).
+			pa = load_params(args, a)
+			mine = [m for m in mutations() if a in (mutation_arches(m)[0] or ())]
+			say('== %s on %s: populate_eio and the mutations caught on %s (%s)'
+			    % (args.bases[0], a, a, ' '.join(mine) or 'none'))
+			p, f = run_mutants(args.bases[0], pa, args, mine,
+					   extra_tests=['populate_eio'])
+			passed, failed = passed + p, failed + f
 		say('== series checks')
 		ensure_packages(all_series(), install=args.install)
-		p, f = run_checks(all_series(), qemu_config.load(args.arch),
+		p, f = run_checks(all_series(), native_params(),
 				  build_only=args.bases)
 		passed, failed = passed + p, failed + f
 	say('took %.1f s' % (time.monotonic() - t0))
@@ -895,7 +1022,7 @@ def main(argv=None):
 				     formatter_class=argparse.RawDescriptionHelpFormatter)
 	sub = ap.add_subparsers(dest='cmd', required=True)
 
-	def common(p, many_bases=False):
+	def common(p, many_bases=False, many_arches=False):
 		if many_bases:
 			p.add_argument('--bases', nargs='*', default=['mainline'],
 				       help='bases: %s (default %%(default)s)' % ' '.join(overlay.BASES))
@@ -903,7 +1030,11 @@ def main(argv=None):
 			p.add_argument('--base', default='mainline', help='default %(default)s')
 		p.add_argument('--ksrc', default=os.environ.get('KSRC') or None,
 			       help='use this kernel tree as the base (env KSRC)')
-		p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
+		if many_arches:
+			p.add_argument('--arch', action='append', choices=qemu_config.arches(),
+				       help='guest arch; more than once for several (default x86_64)')
+		else:
+			p.add_argument('--arch', default='x86_64', choices=qemu_config.arches())
 		p.add_argument('--config', default=kernel.LEAN, choices=kernel.config_names(),
 			       help='kernel configuration: lean, or configs/NAME.config on top '
 			       '(debug: KASAN, lockdep, DEBUG_VM, ...) (default %(default)s)')
@@ -918,7 +1049,7 @@ def main(argv=None):
 			       help='echo the guest console')
 
 	p = sub.add_parser('setup', help='install packages, import bases, apply series')
-	common(p, True)
+	common(p, True, True)
 	p.set_defaults(fn=cmd_setup)
 
 	p = sub.add_parser('build', help='build one kernel')
@@ -928,7 +1059,7 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_build)
 
 	p = sub.add_parser('run', help='the main job: build, boot, test, results table')
-	common(p, True)
+	common(p, True, True)
 	running(p)
 	p.add_argument('--variants', nargs='+', default=['base', 'patched'])
 	p.add_argument('--tests', nargs='*', default=None, help='names from tests.conf')
@@ -948,7 +1079,7 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_quick)
 
 	p = sub.add_parser('test', help="the project's checks (what .ci/run runs)")
-	common(p, True)
+	common(p, True, True)
 	running(p)
 	p.add_argument('--variants', nargs='+', default=['base'])
 	p.add_argument('--tests', nargs='*', default=None)
@@ -987,7 +1118,7 @@ def main(argv=None):
 	p.set_defaults(fn=cmd_b4)
 
 	p = sub.add_parser('mutants', help='each mutation patch must be caught by its tests')
-	common(p)
+	common(p, many_arches=True)
 	running(p)
 	p.add_argument('names', nargs='*', help='mutations (default: all)')
 	p.set_defaults(fn=cmd_mutants)

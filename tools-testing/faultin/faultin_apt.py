@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """A private apt configuration in the cache, for Debian's unstable and
-experimental suites (the newest kernels: mainline release candidates).
+experimental suites (the newest kernels: mainline release candidates), or
+for the suites the system's own sources name, of another architecture
+(the userland of a cross guest, faultin_sysroot).
 
 The suites are added to the mirror the system's apt sources already name;
 the system's own apt configuration, lists, pinning and status are never
@@ -15,6 +17,9 @@ import subprocess
 from faultin_kernel import overlay
 
 SUITES = ('unstable', 'experimental')
+# The suites=SYSTEM choice of PrivateApt: the system's own Debian suites
+# (mirror, release and components as its sources name them).
+SYSTEM = ('system',)
 KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
 # Lists older than this are fetched again.
 MAX_AGE_S = 12 * 3600
@@ -41,10 +46,32 @@ def system_mirror():
 	return sorted(set(cands))[0]
 
 
+def system_sources():
+	"""[(uri, suite, component)] of the binary Debian sources the system's
+	apt names (main, -updates, -security alike)."""
+	r = subprocess.run(['apt-get', 'indextargets', '--no-release-info', '--format',
+			    '$(REPO_URI) $(RELEASE) $(COMPONENT) $(TARGET_OF)'],
+			   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+	out = set()
+	for line in r.stdout.splitlines():
+		w = line.split()
+		if len(w) == 4 and w[3] == 'deb' and '/debian' in w[0]:
+			out.add(tuple(w[:3]))
+	if not out:
+		raise AptError('the system apt sources name no Debian binary suite '
+			       '(apt-get indextargets); run apt-get update once')
+	return sorted(out)
+
+
 class PrivateApt:
-	def __init__(self, arch='amd64'):
+	def __init__(self, arch='amd64', suites=SUITES):
 		self.arch = arch
-		self.root = os.path.join(overlay.cache_dir(), 'apt', arch)
+		self.suites = suites
+		self.root = os.path.join(overlay.cache_dir(), 'apt',
+					 arch + ('-system' if suites == SYSTEM else ''))
+
+	def _what(self):
+		return 'system suites' if self.suites == SYSTEM else '+'.join(self.suites)
 
 	def _opts(self):
 		r = self.root
@@ -65,9 +92,13 @@ class PrivateApt:
 			os.makedirs(os.path.join(self.root, d), exist_ok=True)
 		open(os.path.join(self.root, 'status'), 'a').close()
 		open(os.path.join(self.root, 'preferences'), 'a').close()
-		mirror = system_mirror()
-		text = ''.join('deb [signed-by=%s] %s %s main\n' % (KEYRING, mirror, s)
-			       for s in SUITES)
+		if self.suites == SYSTEM:
+			text = ''.join('deb [signed-by=%s] %s %s %s\n' % (KEYRING, u, s, c)
+				       for u, s, c in system_sources())
+		else:
+			mirror = system_mirror()
+			text = ''.join('deb [signed-by=%s] %s %s main\n' % (KEYRING, mirror, s)
+				       for s in self.suites)
 		path = os.path.join(self.root, 'sources.list')
 		if not os.path.exists(path) or open(path).read() != text:
 			with open(path, 'w') as f:
@@ -84,12 +115,12 @@ class PrivateApt:
 		if not force and os.path.exists(stamp) and \
 		   time.time() - os.path.getmtime(stamp) < MAX_AGE_S:
 			return
-		log('apt (private, %s): updating %s lists' % (self.arch, '+'.join(SUITES)))
+		log('apt (private, %s): updating %s lists' % (self.arch, self._what()))
 		r = subprocess.run(['apt-get'] + self._opts() + ['-q', 'update'],
 				   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 		if r.returncode or re.search(r'^(E|Err):', r.stdout, re.M):
-			raise AptError('apt-get update of %s failed: %s' % (
-				'+'.join(SUITES), _last_error(r.stdout)))
+			raise AptError('apt-get update of %s (%s) failed: %s' % (
+				self._what(), self.arch, _last_error(r.stdout)))
 		open(stamp, 'w').close()
 
 	def names(self, pattern):

@@ -65,24 +65,44 @@ def packages_of(package):
 	return [package]
 
 
+def host_deb_arch():
+	return subprocess.run(['dpkg', '--print-architecture'], stdout=subprocess.PIPE,
+			      text=True, check=True).stdout.strip()
+
+
+def arch_of(package):
+	"""The Debian arch a kernel package's name carries (amd64 if none)."""
+	m = re.search(r'-(amd64|arm64)(?:-unsigned)?$', package)
+	return m.group(1) if m else 'amd64'
+
+
 def _download(package, dest, arch, log):
-	"""The system's apt first (stable suites), else the private one."""
-	r = subprocess.run(['apt-get', 'download', package], cwd=dest,
-			   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-	debs = [f for f in os.listdir(dest) if f.startswith(package + '_')]
-	if not r.returncode and debs:
-		return os.path.join(dest, debs[0])
+	"""The system's suites first (stable; for another arch than the
+	host's, through a private apt configuration of that arch), else
+	unstable and experimental through the private one."""
+	if arch == host_deb_arch():
+		r = subprocess.run(['apt-get', 'download', package], cwd=dest,
+				   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+		debs = [f for f in os.listdir(dest) if f.startswith(package + '_')]
+		if not r.returncode and debs:
+			return os.path.join(dest, debs[0])
+	else:
+		apt = faultin_apt.PrivateApt(arch, faultin_apt.SYSTEM)
+		apt.update(log=log)
+		if apt.version(package):
+			return apt.download(package, dest, log=log)
 	try:
 		apt = faultin_apt.PrivateApt(arch)
 		apt.update(log=log)
 		return apt.download(package, dest, log=log)
 	except faultin_apt.AptError as e:
-		raise DistroError('%s: neither the system apt sources nor %s carry it (%s)'
+		raise DistroError('%s: neither the system\'s suites nor %s carry it (%s)'
 				  % (package, '+'.join(faultin_apt.SUITES), e))
 
 
-def fetch(package, log=print, arch='amd64'):
+def fetch(package, log=print):
 	"""apt-get download + dpkg -x, once per package, into the cache."""
+	arch = arch_of(package)
 	root = os.path.join(overlay.cache_dir(), 'distro', package)
 	if not os.path.exists(os.path.join(root, '.complete')):
 		shutil.rmtree(root, ignore_errors=True)

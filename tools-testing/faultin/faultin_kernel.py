@@ -4,6 +4,7 @@
 import dataclasses
 import hashlib
 import os
+import platform
 import re
 import select
 import shutil
@@ -67,15 +68,30 @@ def _config_fragment(params):
 
 
 def timeout_factor(params):
-	"""How much longer guests of @params' configuration may take: its
-	fragment's '# faultin-timeout-factor: N' line, 1 for lean."""
+	"""How much longer guests of @params may take: its configuration
+	fragment's '# faultin-timeout-factor: N' line (1 for lean) times the
+	arch's own factor (qemu_configs/)."""
 	m = TIMEOUT_FACTOR_RE.search(_config_fragment(params))
-	return int(m.group(1)) if m else 1
+	return (int(m.group(1)) if m else 1) * params.timeout_factor
+
+
+def native_arch():
+	"""The QEMU arch name of the host (x86_64, aarch64)."""
+	return platform.machine()
+
+
+def is_cross(params):
+	"""A guest of another arch than the host's: cross-compiled, its
+	userland from faultin_sysroot, no KVM."""
+	return params.qemu_arch != native_arch()
 
 
 def config_suffix(params):
-	"""'' for lean, '/NAME' otherwise: what kernel labels carry."""
-	return '' if params.config == LEAN else '/' + params.config
+	"""What kernel labels carry after the base and variant: '/NAME' for a
+	configuration other than lean, then '/ARCH' for an arch other than
+	x86_64 (the arch of every label without one)."""
+	out = '' if params.config == LEAN else '/' + params.config
+	return out + ('' if params.linux_arch == 'x86_64' else '/' + params.linux_arch)
 
 
 def _dirs(bid, params):
@@ -84,6 +100,7 @@ def _dirs(bid, params):
 	if params.linux_arch != 'x86_64':
 		tag += '-' + params.linux_arch
 	return {
+		'tag': tag,
 		'build': os.path.join(c, 'build', tag),
 		'images': os.path.join(c, 'images', tag),
 		'tests': os.path.join(c, 'tests', tag),
@@ -310,7 +327,7 @@ def configure(bid, params, log=print):
 	fpath = os.path.join(d['build'], 'faultin.config')
 	with open(fpath, 'w') as f:
 		f.write(frag)
-	logpath = os.path.join(d['logs'], 'config-%s.log' % bid)
+	logpath = os.path.join(d['logs'], 'config-%s.log' % d['tag'])
 	with open(logpath, 'w') as logf:
 		if _make(work, d['build'], params, ['tinyconfig'], logf):
 			raise BuildError('make tinyconfig failed, see %s' % logpath)
@@ -370,7 +387,7 @@ def build(bid, variant, series, params, log=print, use_cache=True):
 	work = overlay.paths(bid)['work']
 	img = os.path.join(d['build'], params.kernel_path)
 	kind = 'rebuild' if os.path.exists(os.path.join(d['build'], 'vmlinux')) else 'full'
-	logpath = os.path.join(d['logs'], 'build-%s.log' % bid)
+	logpath = os.path.join(d['logs'], 'build-%s.log' % d['tag'])
 	log('%s/%s: building (%s; overlay wrote %s)' % (
 		bid, variant, kind, ', '.join(written) if written else 'nothing'))
 	countfile = os.path.join(d['build'], '.faultin-objcount')
@@ -439,7 +456,7 @@ def install_headers(bid, params):
 	if os.path.exists(os.path.join(inc, 'linux', 'mman.h')):
 		return inc
 	work = overlay.paths(bid)['work']
-	logpath = os.path.join(d['logs'], 'headers-%s.log' % bid)
+	logpath = os.path.join(d['logs'], 'headers-%s.log' % d['tag'])
 	with open(logpath, 'w') as logf:
 		if _make(work, d['build'], params, ['headers'], logf):
 			raise BuildError('make headers failed, see %s' % logpath)
@@ -453,7 +470,7 @@ def compile_tests(bid, params, log=print):
 	os.makedirs(out, exist_ok=True)
 	src = overlay.paths(bid)['src']
 	inc = install_headers(bid, params)
-	logpath = os.path.join(d['logs'], 'tests-%s.log' % bid)
+	logpath = os.path.join(d['logs'], 'tests-%s.log' % d['tag'])
 	cmd = ['make', '-C', SELFTESTS, '-f', os.path.join(HERE, 'selftests.mk'),
 	       'OUTPUT=' + out,
 	       'KSFT_DIR=' + os.path.join(src, 'tools', 'testing', 'selftests'),
@@ -497,7 +514,7 @@ def build_kselftests(bid, params, log=print):
 	shutil.rmtree(top, ignore_errors=True)
 	os.makedirs(os.path.join(top, 'tree'))
 	inc = install_headers(bid, params)
-	logpath = os.path.join(d['logs'], 'kselftest-%s.log' % bid)
+	logpath = os.path.join(d['logs'], 'kselftest-%s.log' % d['tag'])
 	log('%s: building tools/testing/selftests TARGETS=mm of branch %s (kselftest install)'
 	    % (bid, overlay.BRANCH))
 	a = subprocess.Popen(['git', '-C', src, 'archive', overlay.BRANCH] + KSFT_PARTS,
@@ -510,6 +527,12 @@ def build_kselftests(bid, params, log=print):
 	       'INSTALL_PATH=' + inst, 'install']
 	if params.cross_compile:
 		cmd += ['ARCH=' + params.linux_arch, 'CROSS_COMPILE=' + params.cross_compile]
+	if is_cross(params):
+		# libnuma and libcap (some mm tests link them) of the guest's arch
+		import faultin_sysroot
+		root = faultin_sysroot.ensure(params.deb_arch, log)
+		cflags, ldflags = faultin_sysroot.build_flags(root, params.deb_arch)
+		cmd += ['EXTRA_CFLAGS=' + cflags, 'LDFLAGS=' + ldflags]
 	with open(logpath, 'w') as logf:
 		r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT)
 	if r.returncode:
@@ -538,27 +561,47 @@ def _shared_libs(paths):
 	return sorted(out)
 
 
-def _stage_kselftest(inst, stage):
+def _userland(params):
+	"""Where the guest's own programs and libraries come from: '/' (the
+	host's) for a guest of the host's arch, faultin_sysroot's for others."""
+	if not is_cross(params):
+		return '/'
+	import faultin_sysroot
+	return faultin_sysroot.ensure(params.deb_arch)
+
+
+def _stage_kselftest(inst, stage, params):
 	"""The kselftest install at /kselftest, and bash (run_vmtests.sh) with
 	the libraries it and the tests are linked against."""
 	shutil.copytree(inst, os.path.join(stage, 'kselftest'), symlinks=True)
-	bash = shutil.which('bash') or '/bin/bash'
+	if is_cross(params):
+		bash = os.path.join(_userland(params), 'bin', 'bash')
+	else:
+		bash = shutil.which('bash') or '/bin/bash'
 	shutil.copy(bash, os.path.join(stage, 'bin', 'bash'))
 	elves = [bash]
 	for dirpath, _, files in os.walk(inst):
 		elves += [os.path.join(dirpath, f) for f in files
 			  if os.access(os.path.join(dirpath, f), os.X_OK)]
-	_stage_libs(elves, stage)
+	_stage_libs(elves, stage, params)
 
 
-def _stage_libs(elves, stage):
+def _stage_libs(elves, stage, params=None):
 	"""The shared libraries (and loader) the ELF files @elves need, at the
-	same paths under @stage; one another stage step copied stays."""
-	for lib in _shared_libs(elves):
+	same paths under @stage; one another stage step copied stays. For a
+	cross guest they come from its sysroot (found with readelf)."""
+	if params is not None and is_cross(params):
+		import faultin_sysroot
+		root = _userland(params)
+		pairs = [(lib, os.path.join(root, lib.lstrip('/')))
+			 for lib in faultin_sysroot.shared_libs(elves, root, params.deb_arch)]
+	else:
+		pairs = [(lib, lib) for lib in _shared_libs(elves)]
+	for lib, src in pairs:
 		dest = os.path.join(stage, lib.lstrip('/'))
 		if not os.path.exists(dest):
 			os.makedirs(os.path.dirname(dest), exist_ok=True)
-			shutil.copy(os.path.realpath(lib), dest)
+			shutil.copy(os.path.realpath(src), dest)
 
 
 def upstream_tests():
@@ -603,7 +646,18 @@ def _compile_upstream(src, params, inc, out, logpath, log):
 		# -D_GNU_SOURCE= as kselftest's lib.mk builds every test.
 		_cc(params, [main] + extra, os.path.join(out, name),
 		    ['-D_GNU_SOURCE=', '-pthread', '-I' + ksft, '-I' + mm] + incs +
-		    ['-isystem', inc, '-lrt', '-lpthread', '-lm'] + libs, logpath)
+		    ['-isystem', inc, '-lrt', '-lpthread', '-lm'] + libs +
+		    (_sysroot_flags(params, log) if libs else []), logpath)
+
+
+def _sysroot_flags(params, log):
+	"""Compiler flags for the libraries (libcap) of a cross guest's arch."""
+	if not is_cross(params):
+		return []
+	import faultin_sysroot
+	root = faultin_sysroot.ensure(params.deb_arch, log)
+	cflags, ldflags = faultin_sysroot.build_flags(root, params.deb_arch)
+	return cflags.split() + ldflags.split()
 
 
 def _cc(params, sources, output, extra, logpath):
@@ -638,7 +692,7 @@ def _stage_tools(tools, stage):
 	_stage_libs(progs, stage)
 
 
-def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
+def make_initramfs(bid, params, bindir, busybox=None, distro=None,
 		   kselftest=None, tools=()):
 	"""busybox, guest/init and the tests; with @distro (a prebuilt kernel
 	from faultin_distro), also the modules the tests need; with @kselftest
@@ -654,6 +708,9 @@ def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
 		f.write('root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n')
 	with open(os.path.join(stage, 'etc', 'group'), 'w') as f:
 		f.write('root:x:0:\nnogroup:x:65534:\n')
+	if busybox is None:
+		# busybox-static: the host's, or the guest arch's Debian package
+		busybox = os.path.join(_userland(params), 'bin', 'busybox')
 	if not os.path.exists(busybox):
 		raise BuildError('%s is missing: run "make setup" (package busybox-static)' % busybox)
 	shutil.copy(busybox, os.path.join(stage, 'bin', 'busybox'))
@@ -666,8 +723,11 @@ def make_initramfs(bid, params, bindir, busybox='/bin/busybox', distro=None,
 		import faultin_distro
 		faultin_distro.stage_modules(distro, stage)
 	if kselftest:
-		_stage_kselftest(kselftest, stage)
+		_stage_kselftest(kselftest, stage, params)
 	if tools:
+		if is_cross(params):
+			raise BuildError('host programs (%s) cannot run in a %s guest'
+					 % (' '.join(t[0] for t in tools), params.linux_arch))
 		_stage_tools(tools, stage)
 	cpio = os.path.join(d['tests'], 'initramfs-%s.cpio' % tag)
 	names = subprocess.run(['find', '.'], cwd=stage, stdout=subprocess.PIPE,
@@ -693,6 +753,9 @@ def qemu_command(params, image, initrd, append, accel='tcg', mem='1024', smp='2'
 	       '-kernel', image, '-initrd', initrd,
 	       '-append', ' '.join([params.kernel_command_line, append])]
 	extra = list(params.extra_qemu_params)
+	if accel == 'kvm' and is_cross(params):
+		raise BuildError('ACCEL=kvm cannot run a %s guest on this %s host (TCG can)'
+				 % (params.qemu_arch, native_arch()))
 	if accel == 'kvm' and '-cpu' in extra:
 		i = extra.index('-cpu')
 		extra[i + 1] = 'host'

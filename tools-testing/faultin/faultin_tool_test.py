@@ -332,6 +332,132 @@ class MutationTest(unittest.TestCase):
 			self.assertTrue(guards, name)
 
 
+class ArchTest(unittest.TestCase):
+	"""Guests of other arches than the host's (issue 12: arm64)."""
+
+	def test_mutation_arch_lines(self):
+		self.assertEqual(faultin.mutation_arches('futex-fault-in-gup-write'),
+				 (['arm64'], None))
+		self.assertEqual(faultin.mutation_arches('hugetlb-cont-pte-tail-exclusive'),
+				 (['arm64'], None))
+		# A parenthesis after the arches says why; it names no arch.
+		self.assertEqual(faultin.mutation_arches('futex-fault-in-gup-lookup'),
+				 (None, ['x86_64']))
+		self.assertEqual(faultin.mutation_arches('gup-eexist-errno'), (None, None))
+		for m in faultin.mutations():
+			for arches in faultin.mutation_arches(m):
+				for a in arches or ():
+					self.assertIn(a, qemu_config.arches(), m)
+
+	def test_labels_and_timeouts(self):
+		import faultin_kernel as kernel
+		x86, arm = qemu_config.load('x86_64'), qemu_config.load('arm64')
+		self.assertEqual(faultin.label('mainline', 'patched', x86), 'mainline+series')
+		self.assertEqual(faultin.label('mainline', 'patched', arm), 'mainline+series/arm64')
+		dbg = kernel.with_config(arm, 'debug')
+		self.assertEqual(faultin.label('6.12', 'base', dbg), '6.12/debug/arm64')
+		self.assertEqual(kernel.timeout_factor(x86), 1)
+		self.assertEqual(kernel.timeout_factor(arm), arm.timeout_factor)
+		self.assertEqual(kernel.timeout_factor(dbg),
+				 arm.timeout_factor * kernel.timeout_factor(
+					 kernel.with_config(x86, 'debug')))
+		self.assertEqual(faultin.not_run('mainline/patched (arm64)', 'x', arm)['label'],
+				 'mainline+series/arm64')
+
+	def test_arch_packages(self):
+		arm = qemu_config.load('arm64')
+		# qemu-system-aarch64, aarch64-linux-gnu-gcc and its static libc
+		for p in ('qemu-system-arm', 'gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'):
+			self.assertIn(p, arm.packages)
+		self.assertIn('qemu-system-x86', qemu_config.load('x86_64').packages)
+		self.assertIn('qemu-system-arm', faultin.packages_for([], ['arm64']))
+		self.assertNotIn('qemu-system-arm', faultin.packages_for([], ['x86_64']))
+
+	def test_distro_arch(self):
+		import faultin_distro
+		self.assertEqual(faultin_distro.arch_of('linux-binary-7.3-cloud-arm64'), 'arm64')
+		self.assertEqual(faultin_distro.arch_of(
+			'linux-image-6.12.117+deb12-cloud-arm64-unsigned'), 'arm64')
+		self.assertEqual(faultin_distro.arch_of('linux-image-6.1.0-56-cloud-amd64'), 'amd64')
+		self.assertEqual(faultin.distro_arch('linux-binary-7.3-cloud-arm64'), 'arm64')
+		self.assertEqual(faultin.distro_arch('linux-binary-7.3-cloud-amd64'), 'x86_64')
+
+	def test_arch_options(self):
+		ap = ['mutants', 'futex-fault-in-gup-write', '--arch', 'arm64', '--arch', 'x86_64']
+		for argv in (ap, ['mutants', '--arch', 'arm64', 'futex-fault-in-gup-write',
+				  '--arch', 'x86_64']):
+			got = {}
+			orig, env = faultin.cmd_mutants, os.environ.get('FAULTIN_CACHE')
+			try:
+				faultin.cmd_mutants = lambda a: got.update(vars(a)) or 0
+				with tempfile.TemporaryDirectory() as d:
+					os.environ['FAULTIN_CACHE'] = d
+					# main() looks the function up when it builds the parser
+					self.assertEqual(faultin.main(argv), 0)
+			finally:
+				faultin.cmd_mutants = orig
+				if env is None:
+					os.environ.pop('FAULTIN_CACHE', None)
+				else:
+					os.environ['FAULTIN_CACHE'] = env
+			self.assertEqual(got['names'], ['futex-fault-in-gup-write'])
+			self.assertEqual(faultin.arches_of(type('A', (), got)), ['arm64', 'x86_64'])
+
+	def test_expected_by_arch(self):
+		rules = printer.load_expectations(os.path.join(HERE, 'expected'))
+		want = [
+			('mainline+mutant:futex-fault-in-gup-write/arm64',
+			 'futex_fault:ff.anon_free.lock_pi', 'hang'),
+			('mainline+mutant:futex-fault-in-gup-write/arm64',
+			 'futex_fault:ff.cow_after_fork.lock_pi', 'pass'),
+			('mainline+mutant:futex-fault-in-gup-write',
+			 'futex_fault:ff.shmem_clean.wake_op', 'pass'),
+			('mainline+mutant:hugetlb-cont-pte-tail-exclusive/arm64',
+			 'gup_hugetlb_pin:pin.cont_pte.pin_tail', 'crash'),
+			('mainline+mutant:hugetlb-cont-pte-tail-exclusive/arm64',
+			 'gup_hugetlb_pin:pin.pmd.pin_tail', 'pass'),
+			('mainline/arm64', 'gup_hugetlb_pin:pin.cont_pte.pin_tail', 'pass'),
+			('mainline+series', 'gup_hugetlb_pin:pin.cont_pte.pin_tail', 'skip'),
+			('mainline+series', 'gup_hugetlb_pin:pin.pmd.pin_tail', 'pass'),
+			('6.12/arm64', 'populate_eio:eio.shared.mlock', 'hang'),
+		]
+		for label, case, v in want:
+			self.assertEqual(printer.expected(rules, label, case), v, (label, case))
+
+
+class SysrootTest(unittest.TestCase):
+	"""faultin_sysroot over a made-up root (host ELF files stand in for the
+	guest arch's: readelf reads either)."""
+
+	def test_libraries_and_links(self):
+		import faultin_sysroot as sr
+		with tempfile.TemporaryDirectory() as root:
+			libdir = os.path.join(root, 'lib', sr.TRIPLETS['arm64'])
+			os.makedirs(libdir)
+			os.makedirs(os.path.join(root, 'bin'))
+			prog = os.path.join(root, 'bin', 'prog')
+			shutil.copy(shutil.which('true'), prog)
+			needed = sr.NEEDED.findall(sr._readelf(prog, '-d'))
+			self.assertTrue(needed)
+			with self.assertRaises(sr.SysrootError) as e:
+				sr.shared_libs([prog], root, 'arm64')
+			self.assertIn('needs %s' % needed[0], str(e.exception))
+			host = faultin.kernel._shared_libs([prog])
+			for lib in host:
+				shutil.copy(lib, os.path.join(libdir, os.path.basename(lib)))
+			# an absolute link, as packages ship them, made relative
+			os.symlink('/lib/%s/%s' % (sr.TRIPLETS['arm64'], needed[0]),
+				   os.path.join(root, 'bin', 'link'))
+			sr._relink(root)
+			link = os.readlink(os.path.join(root, 'bin', 'link'))
+			self.assertFalse(link.startswith('/'))
+			self.assertTrue(os.path.exists(os.path.join(root, 'bin', 'link')))
+			got = sr.shared_libs([prog], root, 'arm64')
+			self.assertIn('/lib/%s/%s' % (sr.TRIPLETS['arm64'], needed[0]), got)
+			interp = [x for x in host if 'ld-linux' in x]
+			self.assertTrue(set(interp) <= set(got), (interp, got))
+
+
 class SeriesCheckTest(unittest.TestCase):
 	def test_diagnostics_ignore_line_numbers(self):
 		import faultin_series

@@ -20,6 +20,14 @@ class QemuArchParams:
 	# selftests.config) or the name of another configs/*.config put on top
 	# of them (faultin_kernel.with_config()).
 	config: str = 'lean'
+	# Debian's name of the architecture: its kernel packages and the
+	# guest userland of a cross guest (faultin_sysroot) are of this arch.
+	deb_arch: str = 'amd64'
+	# How much longer than an x86_64 guest on an x86_64 host its tests may
+	# take (multiplied with the configuration's factor).
+	timeout_factor: int = 1
+	# Debian packages a build and boot of this arch needs on the host.
+	packages: List[str] = field(default_factory=list)
 
 
 def arches():

@@ -6,7 +6,7 @@
 #        OUTPUT=<dir> KSFT_DIR=<linux>/tools/testing/selftests \
 #        KHDR_INCLUDES="-isystem <build>/usr/include"
 TEST_GEN_PROGS := populate_eio populate_vma_change uffd_continue futex_fault gup_pfnmap \
-	uffd_move fault_fail populate_race
+	uffd_move fault_fail populate_race gup_hugetlb_pin
 
 KSFT_DIR ?= ..
 OUTPUT ?= $(CURDIR)

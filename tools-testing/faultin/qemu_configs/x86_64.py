@@ -16,4 +16,5 @@ CONFIG_X86_MCE=y''',
 	kernel_command_line='console=ttyS0',
 	cross_compile='',
 	# qboot boots faster than SeaBIOS; TCG because nested KVM fails here.
-	extra_qemu_params=['-bios', 'qboot.rom', '-cpu', 'max'])
+	extra_qemu_params=['-bios', 'qboot.rom', '-cpu', 'max'],
+	packages=['qemu-system-x86'])

@@ -9,7 +9,15 @@
  *    tracking is write-notified: even a present page is read-only);
  *  - cow_after_fork: a private anonymous page shared copy-on-write with a
  *    child after fork();
- *  - pageout: a MAP_SHARED ext2 page reclaimed by MADV_PAGEOUT.
+ *  - pageout: a MAP_SHARED ext2 page reclaimed by MADV_PAGEOUT;
+ *  - shmem_clean: a MAP_SHARED memfd page mapped by a read of its clean
+ *    folio: present and writable, but clean;
+ *  - anon_free: a private anonymous page written, then MADV_FREE: present
+ *    and writable, but clean and old.
+ * The last two are present and writable, so get_user_pages(FOLL_WRITE)
+ * succeeds on them without a fault; where the CPU does not set the dirty
+ * and access bits itself (arm64 without FEAT_HAFDBS), only a real write
+ * fault makes the futex's own write succeed.
  * FUTEX_WAKE_OP, FUTEX_LOCK_PI and the robust-list cleanup at thread exit
  * must all succeed there. Private futexes are used so that nothing but the
  * operation itself touches the word. On a read-only or PROT_NONE mapping
@@ -41,6 +49,9 @@
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT	21
 #endif
+#ifndef MADV_FREE
+#define MADV_FREE	8
+#endif
 
 #define FAULT_BOUND_S	5
 /*
@@ -49,7 +60,7 @@
  */
 #define PAGEOUT_S	10
 
-enum kind { EXT2_UNTOUCHED, COW_AFTER_FORK, PAGEOUT };
+enum kind { EXT2_UNTOUCHED, COW_AFTER_FORK, PAGEOUT, SHMEM_CLEAN, ANON_FREE };
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, unsigned long val2,
 		  uint32_t *uaddr2, uint32_t val3)
@@ -82,6 +93,8 @@ FIXTURE_VARIANT(ff)
 FIXTURE_VARIANT_ADD(ff, ext2_untouched) { .kind = EXT2_UNTOUCHED };
 FIXTURE_VARIANT_ADD(ff, cow_after_fork) { .kind = COW_AFTER_FORK };
 FIXTURE_VARIANT_ADD(ff, pageout) { .kind = PAGEOUT };
+FIXTURE_VARIANT_ADD(ff, shmem_clean) { .kind = SHMEM_CLEAN };
+FIXTURE_VARIANT_ADD(ff, anon_free) { .kind = ANON_FREE };
 
 /* An ext2 file system on a loop device, mounted on self->mnt. */
 static int mount_ext2(FIXTURE_DATA(ff) *self)
@@ -128,12 +141,30 @@ FIXTURE_SETUP(ff)
 	self->mnt[0] = 0;
 	self->word = MAP_FAILED;
 
-	if (variant->kind == COW_AFTER_FORK) {
+	if (variant->kind == COW_AFTER_FORK || variant->kind == ANON_FREE) {
 		self->word = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(self->word, MAP_FAILED);
 		*self->word = 0;
-		return;		/* the test forks once the word is set */
+		/* COW_AFTER_FORK: the test forks once the word is set */
+		return;
+	}
+
+	if (variant->kind == SHMEM_CLEAN) {
+		self->filefd = memfd_create("futex_fault", 0);
+		ASSERT_GE(self->filefd, 0);
+		ASSERT_EQ(ftruncate(self->filefd, self->psize), 0);
+		self->word = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, self->filefd, 0);
+		ASSERT_NE(self->word, MAP_FAILED);
+		/*
+		 * Mapped by a read while the folio is clean: the PTE is
+		 * writable and clean, and stays clean when set_word() then
+		 * dirties the folio with pwrite() (a read fault on a folio
+		 * that is dirty already maps it dirty).
+		 */
+		ASSERT_EQ(__atomic_load_n(self->word, __ATOMIC_RELAXED), 0);
+		return;
 	}
 
 	if (mount_ext2(self))
@@ -194,6 +225,12 @@ static void set_word(struct __test_metadata *_metadata, FIXTURE_DATA(ff) *self,
 {
 	if (variant->kind == EXT2_UNTOUCHED) {
 		ASSERT_EQ(pwrite(self->filefd, &val, sizeof(val), 0), sizeof(val));
+	} else if (variant->kind == SHMEM_CLEAN) {
+		ASSERT_EQ(pwrite(self->filefd, &val, sizeof(val), 0), sizeof(val));
+	} else if (variant->kind == ANON_FREE) {
+		*self->word = val;
+		/* Present, writable, clean and old; the value stays. */
+		ASSERT_EQ(madvise(self->word, self->psize, MADV_FREE), 0);
 	} else if (variant->kind == PAGEOUT) {
 		ASSERT_EQ(pwrite(self->filefd, &val, sizeof(val), 0), sizeof(val));
 		ASSERT_EQ(fdatasync(self->filefd), 0);
