@@ -306,6 +306,12 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	lab = col['label']
 	bindir = os.path.join(os.path.dirname(initrd), 'bin')
 	factor = kernel.timeout_factor(params)
+	accel = args.accel
+	if accel == 'kvm' and kernel.is_cross(params):
+		# KVM runs only guests of the host's arch.
+		accel = 'tcg'
+		say('%s: a %s guest on a %s host: TCG, not KVM' % (lab, params.qemu_arch,
+								   kernel.native_arch()))
 	for t in tests:
 		name, timeout, extra, exit_status = t
 		timeout *= factor
@@ -335,9 +341,8 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 			continue
 		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
 			binary, timeout, extra)
-		cmd = kernel.qemu_command(params, image, initrd, append.strip(),
-					  accel=args.accel)
-		deadline = BOOT_ALLOWANCE_S[args.accel] * factor + timeout + 15
+		cmd = kernel.qemu_command(params, image, initrd, append.strip(), accel=accel)
+		deadline = BOOT_ALLOWANCE_S[accel] * factor + timeout + 15
 		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (
 			lab.replace(':', '-').replace('/', '-'), name))
 		for attempt in (1, 2):
@@ -437,7 +442,8 @@ def lean_comparison(kernels, newest=100):
 	for k in kernels:
 		if k.get('config', kernel.LEAN) == kernel.LEAN or k.get('not_run'):
 			continue
-		lean_label = k['label'].split('/', 1)[0]
+		# the same label without '/CONFIG' (an arch suffix stays)
+		lean_label = k['label'].replace('/' + k['config'], '', 1)
 		mine = {r['name']: r['seconds'] for r in k['results']
 			if r['verdict'] == 'pass' and r.get('seconds') is not None}
 		best = None
@@ -477,7 +483,7 @@ def cmd_setup(args):
 
 def cmd_build(args):
 	check_names([args.base], [args.variant], args.ksrc)
-	ensure_packages([args.base], install=False)
+	ensure_packages([args.base], install=False, arches=[args.arch])
 	params = load_params(args)
 	bid = prepare(args.base, args.ksrc)
 	b = kernel.build(bid, args.variant, series_of(args.base, args.ksrc), params,
@@ -600,9 +606,11 @@ def _step_name(p):
 def not_run(step, why, params=None):
 	"""A column for a planned kernel that was not measured."""
 	step = step.split(' (')[0]
-	lab = step.replace('/base', '').replace('/patched', '+series')
-	if params and step.endswith(('/base', '/patched')):
-		lab += kernel.config_suffix(params)
+	what, _, v = step.rpartition('/')
+	if what and (v in ('base', 'patched') or v.startswith(('mutant:', 'prefix:'))):
+		lab = label(what, v, params)
+	else:
+		lab = step
 	return {'label': lab,
 		'base': step, 'variant': 'not run', 'key': None,
 		'build': {'kind': 'not run', 'seconds': 0.0}, 'results': [],
@@ -615,7 +623,7 @@ def cmd_quick(args):
 	check_names([args.base], [args.variant], args.ksrc)
 	tests = load_tests([args.test], args.config)
 	start_record(args)
-	ensure_packages([args.base], install=False)
+	ensure_packages([args.base], install=False, arches=[args.arch])
 	params = load_params(args)
 	bid = prepare(args.base, args.ksrc)
 	rdir = results_dir()
@@ -836,7 +844,7 @@ def run_mutants(base, params, args, names=None, extra_tests=()):
 		if runs_on and arch not in runs_on:
 			say('mutation %s: not run on %s (runs on %s only)' % (m, arch, ' '.join(runs_on)))
 			del muts[m]
-	if not muts:
+	if not muts and not extra_tests:
 		return 0, 0
 	bid = prepare(args.base, None)
 	series = series_of(args.base, None)

@@ -49,13 +49,14 @@ def system_mirror():
 def system_sources():
 	"""[(uri, suite, component)] of the binary Debian sources the system's
 	apt names (main, -updates, -security alike)."""
-	r = subprocess.run(['apt-get', 'indextargets', '--no-release-info', '--format',
-			    '$(REPO_URI) $(RELEASE) $(COMPONENT) $(TARGET_OF)'],
+	r = subprocess.run(['apt-get', 'indextargets', '--format',
+			    '$(REPO_URI) $(RELEASE) $(COMPONENT) $(TARGET_OF) $(ORIGIN)'],
 			   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 	out = set()
 	for line in r.stdout.splitlines():
 		w = line.split()
-		if len(w) == 4 and w[3] == 'deb' and '/debian' in w[0]:
+		# Debian's own archive only: the keyring below signs nothing else.
+		if len(w) == 5 and w[3] == 'deb' and w[4] == 'Debian':
 			out.add(tuple(w[:3]))
 	if not out:
 		raise AptError('the system apt sources name no Debian binary suite '

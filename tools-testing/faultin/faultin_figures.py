@@ -105,6 +105,13 @@ def _lean(r):
 	return '--config' not in a or a[a.index('--config') + 1:][:1] == ['lean']
 
 
+def _x86_only(r):
+	"""Run on x86_64 guests only (no --arch, or --arch x86_64 alone): the
+	rows of the main job and its variants are of those."""
+	a = r['argv']
+	return all(a[i + 1] == 'x86_64' for i, x in enumerate(a[:-1]) if x == '--arch')
+
+
 def _src(r):
 	return '%s, %s, %d cores, %s cache, run %s' % (
 		r['date'], r['commit'], r['cores'] or 0, 'cold' if r['cold'] else 'warm', r['id'])
@@ -127,20 +134,20 @@ def rows(recs):
 		out.append(('%s %s' % ('first build of' if kind == 'full' else 'rebuild of', lab),
 			    '%.1f s' % sec, _src(r)))
 	# an edit-to-verdict that rebuilt a kernel, if there is one
-	q = (_newest(recs, lambda r: r['kind'] == 'quick' and
+	q = (_newest(recs, lambda r: r['kind'] == 'quick' and _x86_only(r) and
 		     any('build rebuild' in x for x in _lines(r, ('edit-to-verdict',))))
-	     or _newest(recs, lambda r: r['kind'] == 'quick'))
+	     or _newest(recs, lambda r: r['kind'] == 'quick' and _x86_only(r)))
 	if q:
 		out.append(('edit to verdict (`make quick`)',
 			    '; '.join(_lines(q, ('edit-to-verdict', 'verdicts'))), _src(q)))
 	for kind, step, pred in (
 		('run', '`make run` (all bases, variants and distro kernels, then the series checks)',
 		 lambda r: (r['kind'] == 'run' and '--distro' in r['argv'] and _full(r)
-			    and '--no-checks' not in r['argv'])),
+			    and '--no-checks' not in r['argv'] and _x86_only(r))),
 		('test', '`make test` (what `.ci/run` runs after `make setup`)',
 		 lambda r: r['kind'] == 'test' and _full(r) and _lean(r)),
 		('run', '`make run CONFIG=debug` (KASAN, lockdep, DEBUG_VM, KFENCE kernels)',
-		 lambda r: r['kind'] == 'run' and not _lean(r) and _full(r))):
+		 lambda r: r['kind'] == 'run' and not _lean(r) and _full(r) and _x86_only(r))):
 		r = _newest(recs, pred)
 		if not r:
 			continue

@@ -525,8 +525,9 @@ def build_kselftests(bid, params, log=print):
 	cmd = ['make', '-C', os.path.join(top, 'tree', 'tools', 'testing', 'selftests'),
 	       '-j' + str(jobs()), 'TARGETS=mm', 'KHDR_INCLUDES=-isystem ' + inc,
 	       'INSTALL_PATH=' + inst, 'install']
-	if params.cross_compile:
-		cmd += ['ARCH=' + params.linux_arch, 'CROSS_COMPILE=' + params.cross_compile]
+	# Always said: make exports a command line's ARCH ("x86_64 arm64")
+	# to the environment of what it runs, this harness included.
+	cmd += ['ARCH=' + params.linux_arch, 'CROSS_COMPILE=' + params.cross_compile]
 	if is_cross(params):
 		# libnuma and libcap (some mm tests link them) of the guest's arch
 		import faultin_sysroot
@@ -575,7 +576,8 @@ def _stage_kselftest(inst, stage, params):
 	the libraries it and the tests are linked against."""
 	shutil.copytree(inst, os.path.join(stage, 'kselftest'), symlinks=True)
 	if is_cross(params):
-		bash = os.path.join(_userland(params), 'bin', 'bash')
+		import faultin_sysroot
+		bash = faultin_sysroot.find(_userland(params), '/bin/bash')
 	else:
 		bash = shutil.which('bash') or '/bin/bash'
 	shutil.copy(bash, os.path.join(stage, 'bin', 'bash'))
@@ -593,7 +595,7 @@ def _stage_libs(elves, stage, params=None):
 	if params is not None and is_cross(params):
 		import faultin_sysroot
 		root = _userland(params)
-		pairs = [(lib, os.path.join(root, lib.lstrip('/')))
+		pairs = [(lib, faultin_sysroot.find(root, lib))
 			 for lib in faultin_sysroot.shared_libs(elves, root, params.deb_arch)]
 	else:
 		pairs = [(lib, lib) for lib in _shared_libs(elves)]
@@ -710,7 +712,10 @@ def make_initramfs(bid, params, bindir, busybox=None, distro=None,
 		f.write('root:x:0:\nnogroup:x:65534:\n')
 	if busybox is None:
 		# busybox-static: the host's, or the guest arch's Debian package
-		busybox = os.path.join(_userland(params), 'bin', 'busybox')
+		busybox = '/bin/busybox'
+		if is_cross(params):
+			import faultin_sysroot
+			busybox = faultin_sysroot.find(_userland(params), busybox)
 	if not os.path.exists(busybox):
 		raise BuildError('%s is missing: run "make setup" (package busybox-static)' % busybox)
 	shutil.copy(busybox, os.path.join(stage, 'bin', 'busybox'))

@@ -111,12 +111,26 @@ def load_expectations(path):
 RUNNER = 'ksft_fault_in:'
 
 
+def _names(label):
+	"""@label, then the names it is held to besides: without its
+	configuration ('mainline+series/debug/arm64' -> 'mainline+series/arm64'),
+	then without any suffix ('mainline+series')."""
+	parts = label.split('/')
+	out = [label]
+	if len(parts) > 2:
+		out.append('/'.join([parts[0]] + parts[2:]))
+	if len(parts) > 1:
+		out.append(parts[0])
+	return out
+
+
 def _rule(rules, label, name):
-	"""A kernel of another configuration ('mainline+series/debug') is
-	expected to do what the lean one does, unless a rule names it."""
-	lean = label.split('/', 1)[0]
+	"""A kernel of another configuration ('mainline+series/debug') or arch
+	('mainline+series/arm64') is expected to do what the lean x86_64 one
+	does, unless a rule names it."""
+	names = _names(label)
 	for kg, tg, v in rules:
-		if (fnmatch.fnmatchcase(label, kg) or fnmatch.fnmatchcase(lean, kg)) and \
+		if any(fnmatch.fnmatchcase(n, kg) for n in names) and \
 		   fnmatch.fnmatchcase(name, tg):
 			return v
 	return None

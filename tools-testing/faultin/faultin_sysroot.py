@@ -77,6 +77,16 @@ def _relink(root):
 				os.symlink(os.path.relpath(os.path.join(root, t.lstrip('/')), dirpath), p)
 
 
+def find(root, path):
+	"""@root's file for the guest path @path: as it is, or under usr/ (a
+	package of a merged-/usr release ships /bin and /lib there only)."""
+	for cand in (os.path.join(root, path.lstrip('/')),
+		     os.path.join(root, 'usr', path.lstrip('/'))):
+		if os.path.lexists(cand):
+			return cand
+	raise SysrootError('%s is not in %s (packages: %s)' % (path, root, ' '.join(PACKAGES)))
+
+
 def lib_dirs(root, deb_arch):
 	t = TRIPLETS[deb_arch]
 	return [os.path.join(root, d) for d in ('lib/' + t, 'usr/lib/' + t, 'lib', 'usr/lib')]

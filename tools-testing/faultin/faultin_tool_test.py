@@ -363,6 +363,15 @@ class ArchTest(unittest.TestCase):
 					 kernel.with_config(x86, 'debug')))
 		self.assertEqual(faultin.not_run('mainline/patched (arm64)', 'x', arm)['label'],
 				 'mainline+series/arm64')
+		self.assertEqual(faultin.not_run('mainline/mutant:m (arm64)', 'x', arm)['label'],
+				 'mainline+mutant:m/arm64')
+		self.assertEqual(faultin.not_run('linux-image-6.1.0-56-cloud-arm64', 'x', arm)
+				 ['label'], 'linux-image-6.1.0-56-cloud-arm64')
+
+	def test_figures_rows_of_x86_runs(self):
+		self.assertTrue(figures._x86_only({'argv': ['--bases', 'mainline']}))
+		self.assertTrue(figures._x86_only({'argv': ['--arch', 'x86_64']}))
+		self.assertFalse(figures._x86_only({'argv': ['--arch', 'x86_64', '--arch', 'arm64']}))
 
 	def test_arch_packages(self):
 		arm = qemu_config.load('arm64')
@@ -420,6 +429,14 @@ class ArchTest(unittest.TestCase):
 			('mainline+series', 'gup_hugetlb_pin:pin.cont_pte.pin_tail', 'skip'),
 			('mainline+series', 'gup_hugetlb_pin:pin.pmd.pin_tail', 'pass'),
 			('6.12/arm64', 'populate_eio:eio.shared.mlock', 'hang'),
+			# a debug arm64 kernel: the arm64 rules, then the lean ones
+			('mainline+mutant:futex-fault-in-gup-write/debug/arm64',
+			 'futex_fault:ff.shmem_clean.lock_pi', 'hang'),
+			('mainline+mutant:hugetlb-cont-pte-tail-exclusive/debug/arm64',
+			 'gup_hugetlb_pin:pin.cont_pte.pin_all', 'crash'),
+			('mainline/debug/arm64', 'stress_ng', 'skip'),
+			('mainline/debug', 'stress_ng', 'pass'),
+			('mainline/debug/arm64', 'populate_eio:eio.private.map_locked', 'hang'),
 		]
 		for label, case, v in want:
 			self.assertEqual(printer.expected(rules, label, case), v, (label, case))

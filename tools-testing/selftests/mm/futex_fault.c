@@ -59,6 +59,8 @@
  * usually at once; once in a kselftest-runner boot it was not within 3 s.
  */
 #define PAGEOUT_S	10
+/* Each case: PAGEOUT_S of setup at worst, and as long again for the rest. */
+#define CASE_TIMEOUT_S	(2 * PAGEOUT_S)
 
 enum kind { EXT2_UNTOUCHED, COW_AFTER_FORK, PAGEOUT, SHMEM_CLEAN, ANON_FREE };
 
@@ -264,7 +266,7 @@ static uint32_t read_word(FIXTURE_DATA(ff) *self)
 	return *self->word;
 }
 
-TEST_F_TIMEOUT(ff, wake_op, 30)
+TEST_F_TIMEOUT(ff, wake_op, CASE_TIMEOUT_S)
 {
 	uint32_t other = 0;
 	long ret;
@@ -282,7 +284,7 @@ TEST_F_TIMEOUT(ff, wake_op, 30)
 	ASSERT_EQ(read_word(self), 7);
 }
 
-TEST_F_TIMEOUT(ff, lock_pi, 30)
+TEST_F_TIMEOUT(ff, lock_pi, CASE_TIMEOUT_S)
 {
 	long ret;
 
@@ -325,7 +327,7 @@ static void *robust_owner(void *arg)
 	return NULL;	/* the kernel walks the robust list at exit */
 }
 
-TEST_F_TIMEOUT(ff, robust_exit, 30)
+TEST_F_TIMEOUT(ff, robust_exit, CASE_TIMEOUT_S)
 {
 	struct robust_owner o = { .word = self->word };
 	pthread_t t;
