@@ -28,8 +28,7 @@ SETUP_ARCH = $(sort $(ARCH) $(TEST_ARCH))
 DISTRO_x86_64 = linux-binary-7.3-cloud-amd64 linux-binary-7.2.13+deb14-cloud-amd64 \
 	linux-image-6.12.117+deb12-cloud-amd64-unsigned linux-image-6.1.0-56-cloud-amd64
 # Debian builds its arm64 kernels without scsi_debug (cloud and generic
-# flavours alike), so populate_eio and the other tests of the failing disk
-# skip on these; see expected.
+# flavours alike): the tests of the failing disk use a null_blk disk there.
 DISTRO_arm64 = linux-binary-7.3-cloud-arm64 linux-binary-7.2.13+deb14-cloud-arm64 \
 	linux-image-6.12.117+deb12-cloud-arm64-unsigned linux-image-6.1.0-56-cloud-arm64
 DISTRO ?= $(foreach a,$(ARCH),$(DISTRO_$(a)))

@@ -23,10 +23,11 @@ from faultin_kernel import overlay
 import faultin_apt
 
 # What the tests need that distribution kernels build as modules: the
-# failing disk (populate_eio), a loop device with ext2 (futex_fault; Debian
-# builds ext2 into ext4), in load order; a name the kernel does not ship as
-# a module is built in.
-NEEDED_MODULES = ['scsi_debug', 'sd_mod', 'loop', 'ext2', 'ext4']
+# failing disk (populate_eio: scsi_debug, or null_blk where the kernel has
+# no scsi_debug, as Debian's arm64 ones), a loop device with ext2
+# (futex_fault; Debian builds ext2 into ext4), in load order; a name the
+# kernel does not ship as a module is built in.
+NEEDED_MODULES = ['scsi_debug', 'sd_mod', 'null_blk', 'loop', 'ext2', 'ext4']
 
 
 class DistroError(Exception):
@@ -187,7 +188,7 @@ def _depmod():
 
 
 # Loaded by the tests themselves (modprobe), not by guest/init.
-TEST_LOADS = {'scsi_debug'}
+TEST_LOADS = {'scsi_debug', 'null_blk'}
 
 
 def stage_modules(kernel, dest):

@@ -1262,6 +1262,29 @@ class MainlineAndDistroTest(CacheTestCase):
 			dk = faultin_distro.DistroKernel('p', '/', rel, None, None)
 			self.assertEqual(faultin.distro_base(dk), want, rel)
 
+	def test_staged_modules_load_deps_first_and_leave_the_disks_to_the_tests(self):
+		# An arm64 kernel without scsi_debug: null_blk (after configfs,
+		# which it needs) is staged, and guest/init loads neither disk.
+		import faultin_distro
+		from unittest import mock
+		rel = '7.3-cloud-arm64'
+		root = self.unpacked('linux-binary-7.3-cloud-arm64', [
+			'usr/lib/modules/%s/vmlinuz' % rel,
+			'usr/lib/modules/%s/kernel/fs/configfs/configfs.ko' % rel,
+			'usr/lib/modules/%s/kernel/drivers/block/null_blk/null_blk.ko' % rel,
+			'usr/lib/modules/%s/kernel/drivers/block/loop.ko' % rel])
+		dk = faultin_distro.DistroKernel('linux-binary-7.3-cloud-arm64', root, rel, None,
+						 os.path.join(root, 'usr/lib/modules', rel))
+		deps = {'null_blk': ['configfs']}
+		dest = os.path.join(self.td.name, 'stage')
+		with mock.patch.object(faultin_distro, '_depends',
+				       lambda p: deps.get(os.path.basename(p).split('.')[0], [])), \
+		     mock.patch.object(faultin_distro, '_depmod', lambda: 'true'):
+			names = faultin_distro.stage_modules(dk, dest)
+		self.assertEqual(names, ['configfs', 'null_blk', 'loop'])
+		self.assertEqual(read(os.path.join(dest, 'lib/modules/faultin/load')),
+				 'configfs\nloop\n')
+
 	def test_a_run_that_stops_keeps_a_table_and_says_what_it_did_not_run(self):
 		import faultin
 		rdir = faultin.results_dir()

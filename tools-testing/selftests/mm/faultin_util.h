@@ -4,13 +4,19 @@
 #define __FAULTIN_UTIL_H
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
+#include <linux/types.h>
 
 /*
  * A SKIP() in FIXTURE_SETUP does not keep older kselftest harnesses (6.1)
@@ -64,6 +70,44 @@ static inline long meminfo_kb(const char *key)
 }
 
 /*
+ * The failing disk of populate_eio, populate_race and gup_pfnmap: reading
+ * sectors EIO_SECTOR .. EIO_SECTOR + EIO_SECTORS - 1 fails, writing them
+ * does not. It is a scsi_debug disk with opts=2 (a medium error on the
+ * OPT_MEDIUM_ERR_NUM sectors at OPT_MEDIUM_ERR_ADDR): one that is there
+ * already (built in, booted with scsi_debug.opts=2), or the module loaded
+ * here (distribution kernels, CONFIG_SCSI_DEBUG=m). A kernel built without
+ * scsi_debug (Debian's arm64 ones) gets a null_blk disk made in configfs
+ * instead, with those sectors in its badblocks list. null_blk fails writes
+ * of a bad sector too, so a test that writes there lifts the list first
+ * (eio_disk_fail(disk, 0)). eio_disk_put() undoes what eio_disk_get() did.
+ */
+#define EIO_SECTOR		0x1234
+#define EIO_SECTORS		10
+#define EIO_DISK_MB		"8"
+
+/* struct eio_disk.made: what eio_disk_get() set up */
+#define EIO_MADE_SCSI_DEBUG	0x1	/* loaded the scsi_debug module */
+#define EIO_MADE_NULL_BLK	0x2	/* loaded the null_blk module */
+#define EIO_MADE_CONFIGFS	0x4	/* mounted configfs */
+#define EIO_MADE_NULLB		0x8	/* made the null_blk disk */
+
+struct eio_disk {
+	char dev[300];
+	int made;
+};
+
+#define SCSI_DEBUG_LOAD		"modprobe -q scsi_debug dev_size_mb=" EIO_DISK_MB " opts=2"
+#define NULL_BLK_LOAD		"modprobe -q null_blk nr_devices=0"
+#define CONFIGFS_DIR		"/sys/kernel/config"
+#define NULLB_DIR		CONFIGFS_DIR "/nullb"
+#define NULLB_NAME		"nullb_faultin"	/* its /dev and /sys/block name too */
+#define NULLB_DISK		NULLB_DIR "/" NULLB_NAME
+#define NULLB_DEV		"/dev/" NULLB_NAME
+#define CONFIGFS_MOUNT		"mount -t configfs none " CONFIGFS_DIR
+#define EIO_DISK_WAIT_MS	10000
+#define NULLB_WAIT_MS		2000
+
+/*
  * Find the scsi_debug disk (CONFIG_SCSI_DEBUG) and put its /dev node in
  * @path. Returns 0, or -1 if there is none.
  */
@@ -97,27 +141,86 @@ static inline int find_scsi_debug_disk(char *path, size_t len)
 	return found;
 }
 
-/*
- * A scsi_debug disk that returns a medium error (opts=2) when sector
- * 0x1234 is read. If there is none and scsi_debug is a module, it is
- * loaded here with that option and removed again by scsi_debug_put(), so
- * the tests also run on distribution kernels (CONFIG_SCSI_DEBUG=m).
- */
-struct scsi_debug {
-	char dev[300];
-	int loaded;
-};
-
-#define SCSI_DEBUG_LOAD "modprobe -q scsi_debug dev_size_mb=8 opts=2"
-#define SCSI_DEBUG_WAIT_MS 10000
-
-/* 0, or -1 with the reason (for a SKIP) in @why. */
-static inline int scsi_debug_get(struct scsi_debug *sd, char *why, size_t len)
+/* Write @val to the attribute @attr of the null_blk disk; 0 or -1. */
+static inline int nullb_set(const char *attr, const char *val)
 {
+	char path[128];
+	ssize_t ret;
+	int fd;
+
+	snprintf(path, sizeof(path), NULLB_DISK "/%s", attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val));
+	close(fd);
+	return ret == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/*
+ * Make the null_blk disk: 0, or -1 with the reason in @why. null_blk names
+ * a disk made in configfs after its directory; with devtmpfs the node is
+ * there by the time the write of power returns.
+ */
+static inline int null_blk_get(struct eio_disk *d, char *why, size_t len)
+{
+	char bad[64];
 	int ms;
 
-	sd->loaded = 0;
-	if (!find_scsi_debug_disk(sd->dev, sizeof(sd->dev)))
+	if (access("/sys/module/null_blk", F_OK)) {
+		if (system(NULL_BLK_LOAD " 2>/dev/null")) {
+			snprintf(why, len, "'%s' failed", NULL_BLK_LOAD);
+			return -1;
+		}
+		d->made |= EIO_MADE_NULL_BLK;
+	}
+	if (access(NULLB_DIR, F_OK)) {
+		if (system(CONFIGFS_MOUNT " 2>/dev/null")) {
+			snprintf(why, len, "'%s' failed", CONFIGFS_MOUNT);
+			return -1;
+		}
+		d->made |= EIO_MADE_CONFIGFS;
+	}
+	/* One that a case stopped in setup left behind, maybe swapped on. */
+	if (!access(NULLB_DISK, F_OK)) {
+		swapoff(NULLB_DEV);
+		if (nullb_set("power", "0") || rmdir(NULLB_DISK)) {
+			snprintf(why, len, "%s is there and cannot be removed",
+				 NULLB_DISK);
+			return -1;
+		}
+	}
+	if (mkdir(NULLB_DISK, 0755)) {
+		snprintf(why, len, "mkdir %s: %s", NULLB_DISK, strerror(errno));
+		return -1;
+	}
+	d->made |= EIO_MADE_NULLB;
+	snprintf(bad, sizeof(bad), "+%d-%d", EIO_SECTOR,
+		 EIO_SECTOR + EIO_SECTORS - 1);
+	if (nullb_set("size", EIO_DISK_MB) || nullb_set("blocksize", "512") ||
+	    nullb_set("memory_backed", "1") || nullb_set("badblocks", bad) ||
+	    nullb_set("power", "1")) {
+		snprintf(why, len, "%s: setting it up failed", NULLB_DISK);
+		return -1;
+	}
+	snprintf(d->dev, sizeof(d->dev), "%s", NULLB_DEV);
+	for (ms = 0; ms < NULLB_WAIT_MS; ms += 100) {
+		if (!access(d->dev, F_OK))
+			return 0;
+		usleep(100 * 1000);
+	}
+	snprintf(why, len, "%s did not appear in %d ms", NULLB_DEV, NULLB_WAIT_MS);
+	return -1;
+}
+
+/* 0, or -1 with the reason (for a SKIP) in @why. */
+static inline int eio_disk_get(struct eio_disk *d, char *why, size_t len)
+{
+	char nullb_why[256];
+	int ms;
+
+	d->made = 0;
+	if (!find_scsi_debug_disk(d->dev, sizeof(d->dev)))
 		return 0;
 	if (!access("/sys/module/scsi_debug", F_OK)) {
 		snprintf(why, len, "scsi_debug is %s but has no disk",
@@ -126,31 +229,75 @@ static inline int scsi_debug_get(struct scsi_debug *sd, char *why, size_t len)
 		return -1;
 	}
 	if (geteuid()) {
-		snprintf(why, len, "no scsi_debug disk, and loading scsi_debug needs root");
+		snprintf(why, len,
+			 "no scsi_debug disk, and loading scsi_debug or null_blk needs root");
 		return -1;
 	}
 	if (system(SCSI_DEBUG_LOAD " 2>/dev/null")) {
-		snprintf(why, len, "no scsi_debug disk, and '%s' failed (CONFIG_SCSI_DEBUG=m)",
-			 SCSI_DEBUG_LOAD);
+		if (!null_blk_get(d, nullb_why, sizeof(nullb_why)))
+			return 0;
+		snprintf(why, len, "no scsi_debug disk, '%s' failed, and no null_blk disk: %s",
+			 SCSI_DEBUG_LOAD, nullb_why);
 		return -1;
 	}
-	sd->loaded = 1;
-	for (ms = 0; ms < SCSI_DEBUG_WAIT_MS; ms += 100) {
-		if (!find_scsi_debug_disk(sd->dev, sizeof(sd->dev)))
+	d->made |= EIO_MADE_SCSI_DEBUG;
+	for (ms = 0; ms < EIO_DISK_WAIT_MS; ms += 100) {
+		if (!find_scsi_debug_disk(d->dev, sizeof(d->dev)))
 			return 0;
 		usleep(100 * 1000);
 	}
 	snprintf(why, len, "scsi_debug loaded, but no disk appeared in %d ms",
-		 SCSI_DEBUG_WAIT_MS);
+		 EIO_DISK_WAIT_MS);
 	return -1;
 }
 
-/* Remove scsi_debug if scsi_debug_get() loaded it; close the disk first. */
-static inline void scsi_debug_put(struct scsi_debug *sd)
+/*
+ * Make the bad sectors fail (@on) or not. Only a null_blk disk can be
+ * told: scsi_debug fails only reads, so a write needs no change; 0 or -1.
+ */
+static inline int eio_disk_fail(struct eio_disk *d, int on)
 {
-	if (sd->loaded && system("rmmod scsi_debug 2>/dev/null"))
-		fprintf(stderr, "# could not remove scsi_debug\n");
-	sd->loaded = 0;
+	char bad[64];
+
+	if (!(d->made & EIO_MADE_NULLB))
+		return 0;
+	snprintf(bad, sizeof(bad), "%c%d-%d", on ? '+' : '-', EIO_SECTOR,
+		 EIO_SECTOR + EIO_SECTORS - 1);
+	return nullb_set("badblocks", bad);
 }
+
+/* Undo what eio_disk_get() did; the disk must not be open or swapped on. */
+static inline void eio_disk_put(struct eio_disk *d)
+{
+	if ((d->made & EIO_MADE_SCSI_DEBUG) &&
+	    system("rmmod scsi_debug 2>/dev/null"))
+		fprintf(stderr, "# could not remove scsi_debug\n");
+	if ((d->made & EIO_MADE_NULLB) &&
+	    (nullb_set("power", "0") || rmdir(NULLB_DISK)))
+		fprintf(stderr, "# could not remove %s\n", NULLB_DISK);
+	if ((d->made & EIO_MADE_NULL_BLK) &&
+	    system("rmmod null_blk 2>/dev/null"))
+		fprintf(stderr, "# could not remove null_blk\n");
+	if ((d->made & EIO_MADE_CONFIGFS) &&
+	    system("umount " CONFIGFS_DIR " 2>/dev/null"))
+		fprintf(stderr, "# could not unmount %s\n", CONFIGFS_DIR);
+	d->made = 0;
+}
+
+/*
+ * gup_test's long-term pin (mm/gup_test.h; 6.2 and later), spelled out
+ * here for the trees whose header lacks it.
+ */
+#define GUP_TEST_FILE	"/sys/kernel/debug/gup_test"
+
+struct pin_longterm_test {
+	__u64 addr;
+	__u64 size;
+	__u32 flags;
+};
+
+#define PIN_LONGTERM_TEST_START		_IOW('g', 7, struct pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP		_IO('g', 8)
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST	2
 
 #endif /* __FAULTIN_UTIL_H */

@@ -32,19 +32,7 @@
 #include "../kselftest_harness.h"
 #include "faultin_util.h"
 
-#define GUP_TEST_FILE	"/sys/kernel/debug/gup_test"
 #define HUGEPAGES_DIR	"/sys/kernel/mm/hugepages"
-
-/* mm/gup_test.h */
-struct pin_longterm_test {
-	__u64 addr;
-	__u64 size;
-	__u32 flags;
-};
-
-#define PIN_LONGTERM_TEST_START		_IOW('g', 7, struct pin_longterm_test)
-#define PIN_LONGTERM_TEST_STOP		_IO('g', 8)
-#define PIN_LONGTERM_TEST_FLAG_USE_FAST	2
 
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT	26

@@ -40,18 +40,6 @@
 #include "faultin_util.h"
 
 #define PHYS_OFFSET	0xf0000UL	/* the BIOS area, below 1 MiB */
-#define GUP_TEST_FILE	"/sys/kernel/debug/gup_test"
-
-/* mm/gup_test.h */
-struct pin_longterm_test {
-	__u64 addr;
-	__u64 size;
-	__u32 flags;
-};
-
-#define PIN_LONGTERM_TEST_START		_IOW('g', 7, struct pin_longterm_test)
-#define PIN_LONGTERM_TEST_STOP		_IO('g', 8)
-#define PIN_LONGTERM_TEST_FLAG_USE_FAST	2
 
 FIXTURE(pfnmap)
 {
@@ -61,7 +49,7 @@ FIXTURE(pfnmap)
 	int gup_err;		/* why gupfd could not be opened */
 	int diofd;
 	char *map;
-	struct scsi_debug sd;
+	struct eio_disk disk;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
@@ -91,7 +79,7 @@ FIXTURE_SETUP(pfnmap)
 	self->psize = getpagesize();
 	self->gupfd = -1;
 	self->diofd = -1;
-	self->sd.loaded = 0;
+	self->disk.made = 0;
 	self->map = MAP_FAILED;
 	self->memfd = open(variant->path, O_RDWR | O_SYNC);
 	if (self->memfd < 0)
@@ -107,9 +95,9 @@ FIXTURE_SETUP(pfnmap)
 	       (unsigned char)self->map[0]);
 	self->gupfd = open(GUP_TEST_FILE, O_RDWR);
 	self->gup_err = errno;
-	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+	if (eio_disk_get(&self->disk, self->skip, sizeof(self->skip)))
 		return;
-	self->diofd = open(self->sd.dev, O_RDWR | O_DIRECT);
+	self->diofd = open(self->disk.dev, O_RDWR | O_DIRECT);
 	ASSERT_GE(self->diofd, 0);
 }
 
@@ -123,7 +111,7 @@ FIXTURE_TEARDOWN(pfnmap)
 		close(self->gupfd);
 	if (self->memfd >= 0)
 		close(self->memfd);
-	scsi_debug_put(&self->sd);
+	eio_disk_put(&self->disk);
 }
 
 /* @what failed with @ret and @err: it must be -1 and EFAULT. */

@@ -3,10 +3,10 @@
  * Populating a file mapping across a page whose read fails must fail
  * cleanly: return within a bound, never re-issue the read forever.
  *
- * The failing page comes from a scsi_debug disk with opts=2 (medium
- * error): reads of sector 0x1234 and the few sectors after it fail. The
- * disk is either there already (built in, booted with scsi_debug.opts=2)
- * or the test loads the scsi_debug module for each case and removes it.
+ * The failing page comes from a disk whose reads of sector 0x1234 and
+ * the few sectors after it fail (eio_disk_get() in faultin_util.h): a
+ * scsi_debug disk with opts=2 (medium error), built in or loaded for each
+ * case, or else a null_blk disk with those sectors in its badblocks list.
  * The test maps the disk from offset 0 to a little past that sector, so
  * every page before the failing one can be read.
  *
@@ -42,6 +42,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,6 @@ struct hmm_dmirror_cmd {
 #define HMM_DMIRROR_READ_UNLOCKED	_IOWR('H', 0x09, struct hmm_dmirror_cmd)
 #define HMM_DMIRROR_DEV			"/dev/hmm_dmirror0"
 
-#define MEDIUM_ERR_SECTOR	0x1234	/* scsi_debug OPT_MEDIUM_ERR_ADDR */
 #define SECTOR_SIZE		512
 #define PAGES_PAST_BAD		16
 #define POPULATE_BOUND_S	5
@@ -146,7 +146,7 @@ FIXTURE(eio)
 	unsigned long bad_page;
 	unsigned long folio_floor;	/* lowest first page of the bad folio */
 	char *map;
-	struct scsi_debug sd;
+	struct eio_disk disk;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
@@ -167,11 +167,11 @@ FIXTURE_VARIANT_ADD(eio, private)
 
 FIXTURE_SETUP(eio)
 {
-	char *dev = self->sd.dev;
+	char *dev = self->disk.dev;
 	char *probe;
 
 	self->fd = -1;
-	self->sd.loaded = 0;
+	self->disk.made = 0;
 	self->map = MAP_FAILED;
 	self->psize = getpagesize();
 
@@ -182,16 +182,16 @@ FIXTURE_SETUP(eio)
 		SETUP_SKIP(return, "kernel lacks MADV_POPULATE_(READ|WRITE)");
 	munmap(probe, self->psize);
 
-	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+	if (eio_disk_get(&self->disk, self->skip, sizeof(self->skip)))
 		return;
 
 	if (access(dev, R_OK | W_OK))
 		SETUP_SKIP(return, "%s: %s (the test needs root)", dev, strerror(errno));
-	self->bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE /
+	self->bad_page = (unsigned long)EIO_SECTOR * SECTOR_SIZE /
 			 self->psize;
 	if (!read_fails(dev, self->bad_page * self->psize, self->psize))
-		SETUP_SKIP(return, "%s: reading sector %#x does not fail (scsi_debug needs opts=2)",
-			   dev, MEDIUM_ERR_SECTOR);
+		SETUP_SKIP(return, "%s: reading sector %#x does not fail (is opts=2 set?)",
+			   dev, EIO_SECTOR);
 
 	self->folio_floor = self->bad_page -
 			    self->bad_page % readahead_pages(dev, self->psize);
@@ -215,7 +215,7 @@ FIXTURE_TEARDOWN(eio)
 		munmap(self->map, self->size);
 	if (self->fd >= 0)
 		close(self->fd);
-	scsi_debug_put(&self->sd);
+	eio_disk_put(&self->disk);
 }
 
 /*
@@ -582,7 +582,7 @@ TEST_F_TIMEOUT(eio, via_odirect_read, POPULATE_TIMEOUT_S)
 
 	if (self->skip[0])
 		SKIP(return, "%s", self->skip);
-	fd = open(self->sd.dev, O_RDONLY | O_DIRECT);
+	fd = open(self->disk.dev, O_RDONLY | O_DIRECT);
 	ASSERT_GE(fd, 0);
 	t0 = now_s();
 	ret = pread(fd, bad_addr(self), self->psize, 0);
@@ -601,7 +601,7 @@ TEST_F_TIMEOUT(eio, via_odirect_write, POPULATE_TIMEOUT_S)
 
 	if (self->skip[0])
 		SKIP(return, "%s", self->skip);
-	fd = open(self->sd.dev, O_WRONLY | O_DIRECT);
+	fd = open(self->disk.dev, O_WRONLY | O_DIRECT);
 	ASSERT_GE(fd, 0);
 	t0 = now_s();
 	ret = pwrite(fd, bad_addr(self), self->psize, self->size);
@@ -887,8 +887,9 @@ TEST_F_TIMEOUT(eio, via_madv_collapse, POPULATE_TIMEOUT_S)
  * Swap-in errors: the same disk as swap, with every slot before the bad
  * page listed as bad in the swap header, so that the first slot swap
  * uses is the bad page. A page of anonymous memory is paged out to it
- * (the write succeeds: scsi_debug fails only reads), and then faulting
- * it back in must fail cleanly.
+ * (the write succeeds: scsi_debug fails only reads, and null_blk's bad
+ * sectors are lifted meanwhile), and then faulting it back in must fail
+ * cleanly.
  */
 #define SWAP_VERSION_OFF	1024
 #define SWAP_BADPAGES_OFF	1536	/* union swap_header: info.badpages */
@@ -911,7 +912,7 @@ FIXTURE(swap)
 	unsigned long bad_page;
 	int swapped_on;
 	char *mem;
-	struct scsi_debug sd;
+	struct eio_disk disk;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
@@ -1002,35 +1003,48 @@ FIXTURE_SETUP(swap)
 {
 	unsigned long long slot;
 	unsigned long max_bad;
-	int attempt, ret;
+	int attempt, ret, cpu;
+	cpu_set_t cpus;
 
 	self->swapped_on = 0;
-	self->sd.loaded = 0;
+	self->disk.made = 0;
 	self->mem = MAP_FAILED;
 	self->psize = getpagesize();
-	self->bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE /
+	self->bad_page = (unsigned long)EIO_SECTOR * SECTOR_SIZE /
 			 self->psize;
 	max_bad = (self->psize - strlen(SWAP_MAGIC) - SWAP_BADPAGES_OFF) /
 		  sizeof(int);
 	if (self->bad_page - 1 > max_bad)
 		SETUP_SKIP(return, "%lu bad swap slots do not fit in a swap header",
 			   self->bad_page - 1);
-	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+	if (eio_disk_get(&self->disk, self->skip, sizeof(self->skip)))
 		return;
-	if (access(self->sd.dev, R_OK | W_OK))
-		SETUP_SKIP(return, "%s: %s (the test needs root)", self->sd.dev,
+	if (access(self->disk.dev, R_OK | W_OK))
+		SETUP_SKIP(return, "%s: %s (the test needs root)", self->disk.dev,
 			   strerror(errno));
-	if (!read_fails(self->sd.dev, self->bad_page * self->psize, self->psize))
-		SETUP_SKIP(return, "%s: reading sector %#x does not fail (scsi_debug needs opts=2)",
-			   self->sd.dev, MEDIUM_ERR_SECTOR);
+	if (!read_fails(self->disk.dev, self->bad_page * self->psize, self->psize))
+		SETUP_SKIP(return, "%s: reading sector %#x does not fail (is opts=2 set?)",
+			   self->disk.dev, EIO_SECTOR);
+	/*
+	 * A page faulted in waits in its CPU's LRU batch, and MADV_PAGEOUT
+	 * drains only the batch of the CPU it runs on: it cannot take a page
+	 * that is still in another CPU's batch. Stay on one CPU.
+	 */
+	cpu = sched_getcpu();
+	if (cpu >= 0) {
+		CPU_ZERO(&cpus);
+		CPU_SET(cpu, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	}
 	self->mem = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(self->mem, MAP_FAILED);
 	memset(self->mem, 0x5a, self->psize);
 	for (attempt = 1; ; attempt++) {
-		ASSERT_EQ(write_swap_header(self->sd.dev, self->psize, self->bad_page), 0);
-		if (swapon(self->sd.dev, 0))
-			SETUP_SKIP(return, "swapon %s: %s (CONFIG_SWAP)", self->sd.dev,
+		ASSERT_EQ(eio_disk_fail(&self->disk, 0), 0);
+		ASSERT_EQ(write_swap_header(self->disk.dev, self->psize, self->bad_page), 0);
+		if (swapon(self->disk.dev, 0))
+			SETUP_SKIP(return, "swapon %s: %s (CONFIG_SWAP)", self->disk.dev,
 				   strerror(errno));
 		self->swapped_on = 1;
 		ret = page_out(_metadata, self);
@@ -1040,10 +1054,11 @@ FIXTURE_SETUP(swap)
 		if (ret == STILL_CACHED)
 			SETUP_SKIP(return, "the page did not leave the swap cache in %d s",
 				   PAGEOUT_S);
+		ASSERT_EQ(eio_disk_fail(&self->disk, 1), 0);
 		slot = PAGEMAP_SWAP_OFFSET(pagemap_of(self->mem, self->psize));
-		/* scsi_debug's bad sectors may span the next slot too */
+		/* the bad sectors may span the next slot too */
 		if (slot >= self->bad_page &&
-		    read_fails(self->sd.dev, slot * self->psize, self->psize)) {
+		    read_fails(self->disk.dev, slot * self->psize, self->psize)) {
 			self->bad_page = slot;
 			break;
 		}
@@ -1057,7 +1072,7 @@ FIXTURE_SETUP(swap)
 		 */
 		TH_LOG("paged out to swap slot %llu, which reads fine: swapoff and again",
 		       slot);
-		ASSERT_EQ(swapoff(self->sd.dev), 0);
+		ASSERT_EQ(swapoff(self->disk.dev), 0);
 		self->swapped_on = 0;
 		ASSERT_EQ(self->mem[0], 0x5a);
 	}
@@ -1067,9 +1082,9 @@ FIXTURE_TEARDOWN(swap)
 {
 	if (self->mem != MAP_FAILED)
 		munmap(self->mem, self->psize);
-	if (self->swapped_on && swapoff(self->sd.dev))
-		TH_LOG("swapoff %s: %s", self->sd.dev, strerror(errno));
-	scsi_debug_put(&self->sd);
+	if (self->swapped_on && swapoff(self->disk.dev))
+		TH_LOG("swapoff %s: %s", self->disk.dev, strerror(errno));
+	eio_disk_put(&self->disk);
 }
 
 /* Log what a call on the swapped-out page did; it must be back in time. */

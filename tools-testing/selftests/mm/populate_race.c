@@ -5,14 +5,14 @@
  * read a page and then looks the range up again; this drives that path
  * against every change a VMA can undergo meanwhile.
  *
- * The range is RACE_PAGES pages of a scsi_debug disk whose page 582 fails
- * to read (opts=2), mapped with the bad page in its middle. For RACE_S
- * seconds, threads populate it (mlock()/munlock(), mmap(MAP_POPULATE),
- * mmap(MAP_LOCKED)/munlock(), MADV_POPULATE_READ) while others munmap()
- * and map it again, mremap() it away and back, mprotect() it PROT_NONE
- * and back, MADV_DONTNEED it and fork(). Every call must return (a
- * thread still in a call JOIN_S seconds after the stop is a hang), with
- * 0 or an errno from the set documented for it:
+ * The range is RACE_PAGES pages of the failing disk of faultin_util.h,
+ * whose page 582 fails to read, mapped with the bad page in its middle.
+ * For RACE_S seconds, threads populate it (mlock()/munlock(),
+ * mmap(MAP_POPULATE), mmap(MAP_LOCKED)/munlock(), MADV_POPULATE_READ)
+ * while others munmap() and map it again, mremap() it away and back,
+ * mprotect() it PROT_NONE and back, MADV_DONTNEED it and fork(). Every
+ * call must return (a thread still in a call JOIN_S seconds after the
+ * stop is a hang), with 0 or an errno from the set documented for it:
  *
  *	mlock(), mlock2()	ENOMEM (a hole, or a page that cannot be
  *				faulted in), EAGAIN
@@ -53,7 +53,6 @@
 #define MADV_POPULATE_READ	22
 #endif
 
-#define MEDIUM_ERR_SECTOR	0x1234
 #define SECTOR_SIZE		512
 #define RACE_PAGES		32
 #define RACE_S			10
@@ -286,7 +285,7 @@ FIXTURE(race)
 {
 	struct race r;
 	size_t psize;
-	struct scsi_debug sd;
+	struct eio_disk disk;
 	char skip[512];		/* SETUP_SKIP() */
 };
 
@@ -312,16 +311,16 @@ FIXTURE_SETUP(race)
 
 	self->r.fd = -1;
 	self->r.base = NULL;
-	self->sd.loaded = 0;
+	self->disk.made = 0;
 	self->psize = getpagesize();
-	if (scsi_debug_get(&self->sd, self->skip, sizeof(self->skip)))
+	if (eio_disk_get(&self->disk, self->skip, sizeof(self->skip)))
 		return;
-	self->r.fd = open(self->sd.dev, O_RDWR);
+	self->r.fd = open(self->disk.dev, O_RDWR);
 	if (self->r.fd < 0)
-		SETUP_SKIP(return, "%s: %s (the test needs root)", self->sd.dev,
+		SETUP_SKIP(return, "%s: %s (the test needs root)", self->disk.dev,
 			   strerror(errno));
 	ASSERT_EQ(posix_fadvise(self->r.fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-	bad_page = (unsigned long)MEDIUM_ERR_SECTOR * SECTOR_SIZE / self->psize;
+	bad_page = (unsigned long)EIO_SECTOR * SECTOR_SIZE / self->psize;
 	self->r.len = RACE_PAGES * self->psize;
 	self->r.off = (bad_page - RACE_PAGES / 2) * self->psize;
 	self->r.map_flags = variant->map_flags;
@@ -340,7 +339,7 @@ FIXTURE_TEARDOWN(race)
 		munmap(self->r.base, 2 * self->r.len);
 	if (self->r.fd >= 0)
 		close(self->r.fd);
-	scsi_debug_put(&self->sd);
+	eio_disk_put(&self->disk);
 }
 
 TEST_F_TIMEOUT(race, populate_vs_vma_changes, RACE_S + JOIN_S + 20)
