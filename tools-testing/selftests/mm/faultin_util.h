@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,24 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A page just faulted in or read waits in its CPU's LRU batch, and
+ * MADV_PAGEOUT drains only the batch of the CPU it runs on: it cannot
+ * reclaim a page still held in another CPU's batch. A test that pages out
+ * what it has just touched stays on the CPU it is running on.
+ */
+static inline void stay_on_this_cpu(void)
+{
+	cpu_set_t cpus;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
 }
 
 /* kB of @key in /proc/meminfo, or -1. */

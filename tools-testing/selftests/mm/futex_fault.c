@@ -169,6 +169,8 @@ FIXTURE_SETUP(ff)
 		return;
 	}
 
+	if (variant->kind == PAGEOUT)
+		stay_on_this_cpu();	/* page cache and MADV_PAGEOUT */
 	if (mount_ext2(self))
 		SETUP_SKIP(return, "no ext2 on a loop device: %s %s",
 			   strerror(errno),

@@ -1003,8 +1003,7 @@ FIXTURE_SETUP(swap)
 {
 	unsigned long long slot;
 	unsigned long max_bad;
-	int attempt, ret, cpu;
-	cpu_set_t cpus;
+	int attempt, ret;
 
 	self->swapped_on = 0;
 	self->disk.made = 0;
@@ -1025,17 +1024,7 @@ FIXTURE_SETUP(swap)
 	if (!read_fails(self->disk.dev, self->bad_page * self->psize, self->psize))
 		SETUP_SKIP(return, "%s: reading sector %#x does not fail (is opts=2 set?)",
 			   self->disk.dev, EIO_SECTOR);
-	/*
-	 * A page faulted in waits in its CPU's LRU batch, and MADV_PAGEOUT
-	 * drains only the batch of the CPU it runs on: it cannot take a page
-	 * that is still in another CPU's batch. Stay on one CPU.
-	 */
-	cpu = sched_getcpu();
-	if (cpu >= 0) {
-		CPU_ZERO(&cpus);
-		CPU_SET(cpu, &cpus);
-		sched_setaffinity(0, sizeof(cpus), &cpus);
-	}
+	stay_on_this_cpu();
 	self->mem = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(self->mem, MAP_FAILED);
