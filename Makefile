@@ -67,6 +67,8 @@ help:
 	@echo '  make mail     b4 prep + b4 send -o: the mails for BASE, nothing sent'
 	@echo '  make bench    populate/mlock benchmark: A/A control and patched/base ratios (BASE, ROUNDS, CLOCK=icount|wall)'
 	@echo '  make figures  write README.md "Measured here" from the records of the runs in the cache'
+	@echo '  make deadlines  the selftests'"'"' bounds (faultin_util.h) against the slowest passes in the cache'
+	@echo '  make compare OLD=id NEW=id   two results (<cache>/results/<id>) case by case'
 	@echo
 	@echo 'Variables: BASES="$(BASES)" BASE=$(BASE) VARIANT=$(VARIANT) (base, patched,'
 	@echo '  prefix:N, mutant:NAME) VARIANTS="$(VARIANTS)" TEST=$(TEST) ARCH=$(ARCH)'
@@ -75,6 +77,7 @@ help:
 	@echo '  KSRC=/path/to/linux (any kernel tree as the base; SERIES= picks patches/)'
 	@echo '  CONFIG=debug (KASAN, lockdep, DEBUG_VM, KFENCE kernels; default lean)'
 	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
+	@echo '  GUESTS=N (guests booted at once, tests of one kernel; default: the host'"'"'s cores)'
 	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
 	@echo 'More: $(FAULTIN) --help, $(FAULTIN) <command> --help'
 
@@ -122,6 +125,12 @@ check:
 figures:
 	$(FAULTIN) figures --write README.md
 
+deadlines:
+	$(FAULTIN) deadlines
+
+compare:
+	$(FAULTIN) compare $(OLD) $(NEW)
+
 mutants:
 	$(FAULTIN) mutants --base $(BASE) $(ARCH_ARGS) --config $(CONFIG) $(VERBOSE)
 
@@ -131,4 +140,4 @@ mail:
 reset-overlay:
 	git -C $${FAULTIN_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/faultin}/src/$(BASE) branch -D faultin
 
-.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail mutants figures
+.PHONY: help setup run test unit build quick table parse patches reset-overlay bench distro check mail mutants figures deadlines compare

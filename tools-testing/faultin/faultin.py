@@ -7,12 +7,14 @@ The top-level Makefile is the front door; this is what it calls.
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -21,6 +23,7 @@ sys.path.insert(0, HERE)
 
 import faultin_apt  # noqa: E402
 import faultin_distro  # noqa: E402
+import faultin_deadlines as deadlines  # noqa: E402
 import faultin_figures as figures  # noqa: E402
 import faultin_kernel as kernel  # noqa: E402
 import faultin_parser as parser  # noqa: E402
@@ -39,7 +42,7 @@ PACKAGES = ['make', 'gcc', 'git', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-d
 	    'stress-ng', 'trinity']
 BOOT_ALLOWANCE_S = {'tcg': 90, 'kvm': 30}
 # Commands that write nothing into the cache, and so need not lock it.
-READ_ONLY_CMDS = ('parse', 'table', 'figures')
+READ_ONLY_CMDS = ('parse', 'table', 'figures', 'deadlines', 'compare')
 
 
 class Failure(Exception):
@@ -302,7 +305,37 @@ def kselftests_for(bid, params, tests):
 	return kernel.build_kselftests(bid, params, log=say)
 
 
+def guests_at_once(args):
+	"""How many guests run_tests() boots at once (--guests, env GUESTS)."""
+	n = getattr(args, 'guests', None) or 1
+	return max(1, n)
+
+
+def last_guest_seconds(label, rdir, newest=50):
+	"""{test: seconds its guest took} for kernel @label in the newest of the
+	@newest results before @rdir that recorded them, or {}."""
+	root = os.path.dirname(rdir)
+	try:
+		dirs = sorted((d for d in os.listdir(root)
+			       if d != 'latest' and d < os.path.basename(rdir)), reverse=True)
+	except OSError:
+		return {}
+	for d in dirs[:newest]:
+		try:
+			with open(os.path.join(root, d, 'results.json')) as f:
+				doc = json.load(f)
+		except (OSError, ValueError):
+			continue
+		for k in doc.get('kernels', []):
+			if k.get('label') == label and k.get('guests'):
+				return k['guests']
+	return {}
+
+
 def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
+	"""Boot @image once per test of @tests and append the verdicts to @col,
+	in the order of @tests. Up to guests_at_once() guests run at once: a
+	guest waiting out a hang's timeout leaves the host's CPUs mostly idle."""
 	lab = col['label']
 	bindir = os.path.join(os.path.dirname(initrd), 'bin')
 	factor = kernel.timeout_factor(params)
@@ -312,22 +345,24 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 		accel = 'tcg'
 		say('%s: a %s guest on a %s host: TCG, not KVM' % (lab, params.qemu_arch,
 								   kernel.native_arch()))
-	for t in tests:
+	plan = []	# (index, name, binary, target, timeout, extra, exit_status)
+	done = {}	# index -> [Result]
+	for i, t in enumerate(tests):
 		name, timeout, extra, exit_status = t
 		timeout *= factor
 		target = runner_test(extra)
 		tools = kernel.guest_tools([t])
 		if tools and kernel.is_cross(params):
-			col['results'].append(parser.Result(
+			done[i] = [parser.Result(
 				name, 'skip', None, 'runs %s, a host program, which a %s guest '
 				'cannot run' % (' and '.join(x[0] for x in tools),
-						 params.linux_arch)).__dict__)
+						 params.linux_arch))]
 			say('%s: %s: skip (host programs in a %s guest)' % (lab, name, params.linux_arch))
 			continue
 		if target and not ksft:
-			col['results'].append(parser.Result(
+			done[i] = [parser.Result(
 				name, 'skip', None, 'no kselftest install: the series of this '
-				'base adds no selftests, so there is no %s' % target).__dict__)
+				'base adds no selftests, so there is no %s' % target)]
 			say('%s: %s: skip (its series adds no selftests)' % (lab, name))
 			continue
 		# 'label=binary' runs one binary under several names (arguments
@@ -335,23 +370,42 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 		name, _, binary = name.partition('=')
 		binary = binary or name
 		if not target and not os.path.exists(os.path.join(bindir, binary)):
-			col['results'].append(parser.Result(
-				name, 'skip', None, '%s is not in this base' % binary).__dict__)
+			done[i] = [parser.Result(
+				name, 'skip', None, '%s is not in this base' % binary)]
 			say('%s: %s: skip (not in this base)' % (lab, name))
 			continue
+		plan.append((i, name, binary, target, timeout, extra, exit_status))
+
+	at_once = min(guests_at_once(args), max(1, len(plan)))
+	if at_once > 1:
+		# Longest first, so that a long one does not start last and
+		# run alone: as this kernel's guests took last time, or, with
+		# no record of that, by their timeouts in tests.conf.
+		took = last_guest_seconds(lab, rdir)
+		plan.sort(key=lambda job: -(took.get(job[1], 0) if took else job[4]))
+	lock = threading.Lock()
+
+	def tsay(msg):
+		with lock:
+			say(msg)
+
+	def one(i, name, binary, target, timeout, extra, exit_status, guard):
 		append = 'loglevel=5 panic=-1 faultin.test=%s faultin.timeout=%d %s' % (
 			binary, timeout, extra)
 		cmd = kernel.qemu_command(params, image, initrd, append.strip(), accel=accel)
 		deadline = BOOT_ALLOWANCE_S[accel] * factor + timeout + 15
 		logpath = os.path.join(rdir, 'logs', '%s-%s.log' % (
 			lab.replace(':', '-').replace('/', '-'), name))
+		# One guest at a time may redraw a terminal line; several print
+		# plain progress lines.
+		tty = sys.stdout if sys.stdout.isatty() and at_once == 1 else None
 		for attempt in (1, 2):
 			g = kernel.run_guest(cmd, deadline, logpath,
 					     echo=(lambda s: print('  | ' + s, flush=True))
 					     if args.verbose else None,
 					     progress=None if args.verbose else kernel.CaseProgress(
-						     '%s: %s' % (lab, name), say,
-						     sys.stdout if sys.stdout.isatty() else None))
+						     '%s: %s' % (lab, name), tsay, tty),
+					     guard=guard)
 			if target:
 				res = parser.parse_runner(name, g.lines, g.killed,
 							  [t for t, _, _ in selftest_patches.table()])
@@ -363,8 +417,8 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 			# failing, not the test: boot once more, keep the log.
 			if attempt == 1:
 				os.rename(logpath, logpath[:-len('.log')] + '-boot1.log')
-				say('%s: %s: guest boot failed (%s); booting again'
-				    % (lab, name, res[0].excerpt[0].strip() if res[0].excerpt else '?'))
+				tsay('%s: %s: guest boot failed (%s); booting again'
+				     % (lab, name, res[0].excerpt[0].strip() if res[0].excerpt else '?'))
 			else:
 				res[0].name = binary + ':boot'
 				res[0].detail = 'guest boot failed twice: kernel splat before the ' \
@@ -372,14 +426,46 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 		if name != binary:
 			for r in res:
 				r.name = name + r.name[len(binary):]
-		for r in res:
-			col['results'].append(r.__dict__)
 		counts = {}
 		for r in res:
 			counts[r.verdict] = counts.get(r.verdict, 0) + 1
-		say('%s: %s: %s (guest %.1f s, log %s)' % (
-			lab, name, ', '.join('%d %s' % (n, v) for v, n in counts.items()),
-			g.seconds, logpath))
+		with lock:
+			done[i] = res
+			col.setdefault('guests', {})[name] = round(g.seconds, 1)
+			say('%s: %s: %s (guest %.1f s, log %s)' % (
+				lab, name, ', '.join('%d %s' % (n, v) for v, n in counts.items()),
+				g.seconds, logpath))
+
+	guard = kernel.GuestGuard()
+	t0 = time.monotonic()
+	try:
+		if at_once == 1:
+			for job in plan:
+				one(*job, guard)
+		else:
+			with concurrent.futures.ThreadPoolExecutor(at_once) as pool:
+				futures = [pool.submit(one, *job, guard) for job in plan]
+				try:
+					for f in concurrent.futures.as_completed(futures):
+						f.result()
+				except BaseException:
+					# Ctrl-C or an error: stop every guest, not only
+					# this thread's, and start no more.
+					for f in futures:
+						f.cancel()
+					guard.stop()
+					raise
+	finally:
+		# What was measured stays, in the order of @tests, even when
+		# the run ends part-way.
+		for i in sorted(done):
+			for r in done[i]:
+				col['results'].append(r.__dict__)
+		col['tests_seconds'] = round(time.monotonic() - t0, 1)
+		col['guests_at_once'] = at_once
+	if plan:
+		say('%s: %d guest(s) in %.1f s, %d at once' % (
+			lab, len(plan), col['tests_seconds'], at_once))
 	return col
 
 
@@ -565,12 +651,23 @@ def cmd_run(args):
 		    'make check runs them)' % params.config)
 	elif not failed_step and not args.ksrc and args.checks:
 		say('== series checks (every series, every prefix built)')
+		tc = time.monotonic()
 		try:
 			cok, cbad = run_checks(all_series(), native_params())
 			say('checks: %d passed, %d failed' % (cok, cbad))
 		except (Failure, overlay.OverlayError, kernel.BuildError) as e:
 			failed_step = ('series checks', str(e).strip().splitlines()[0])
-	say('run took %.1f s' % (time.monotonic() - t0))
+		checks_s = time.monotonic() - tc
+	else:
+		checks_s = 0.0
+	took = time.monotonic() - t0
+	built = sum((k.get('build') or {}).get('seconds') or 0 for k in kernels)
+	tested = sum(k.get('tests_seconds') or 0 for k in kernels)
+	say('time: kernel builds %.1f s, tests %.1f s (%d guest(s) at once), series checks '
+	    '%.1f s, the rest (fetching, importing, selftest builds) %.1f s'
+	    % (built, tested, guests_at_once(args), checks_s,
+	       took - built - tested - checks_s))
+	say('run took %.1f s' % took)
 	if failed_step:
 		say('faultin: run incomplete: step %s failed: %s (results so far: %s)'
 		    % (failed_step[0], failed_step[1], os.path.join(rdir, 'table.txt')))
@@ -1029,6 +1126,45 @@ def cmd_figures(args):
 	return 0
 
 
+def load_results(rid):
+	path = os.path.join(overlay.cache_dir(), 'results', rid, 'results.json')
+	try:
+		with open(path) as f:
+			return json.load(f)['kernels']
+	except (OSError, ValueError, KeyError) as e:
+		raise Failure('results %s: cannot read %s (%s)' % (rid, path, e))
+
+
+def cmd_compare(args):
+	"""Per-case verdicts of two results records, and their cases' times."""
+	old, new = load_results(args.old), load_results(args.new)
+	n, diff = printer.compare(old, new)
+	ta, tb = printer.guest_seconds(old), printer.guest_seconds(new)
+	walls = [{k['label']: k.get('tests_seconds') for k in x} for x in (old, new)]
+	for label in [k['label'] for k in new if k['label'] in ta]:
+		wa, wb = walls[0].get(label), walls[1].get(label)
+		say('%s: cases took %.1f s in %s, %.1f s in %s%s' % (
+			label, ta[label], args.old, tb[label], args.new,
+			'; its tests %.1f s and %.1f s from first boot to last' % (wa, wb)
+			if wa and wb else ''))
+	for k, name, a, b in diff:
+		say('differs: %s on %s: %s in %s, %s in %s' % (name, k, a, args.old, b, args.new))
+	say('compare: %d case(s) on %d kernel(s) both ran, %d differ' % (
+		n, len(set(ta) & set(tb)), len(diff)))
+	return 1 if diff or not n else 0
+
+
+def cmd_deadlines(args):
+	"""faultin_util.h's bounds against the slowest passes in the cache."""
+	header = os.path.join(TOP, 'tools-testing', 'selftests', 'mm', 'faultin_util.h')
+	results = os.path.join(overlay.cache_dir(), 'results')
+	lines, ok = deadlines.report(deadlines.bounds(header),
+				     deadlines.slowest_passes(results), args.margin)
+	for line in lines:
+		say(line)
+	return 0 if ok else 1
+
+
 def main(argv=None):
 	ap = argparse.ArgumentParser(prog='faultin', description=__doc__,
 				     formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1059,6 +1195,11 @@ def main(argv=None):
 			       help='rebuild even if an image of the same content exists')
 		p.add_argument('-v', '--verbose', action='store_true',
 			       help='echo the guest console')
+		p.add_argument('--guests', type=int,
+			       default=int(os.environ.get('GUESTS') or os.cpu_count() or 1),
+			       help='guests booted at once, each a test of the same kernel '
+			       '(env GUESTS; default: the host\'s cores, %(default)s); '
+			       'bench boots one at a time')
 
 	p = sub.add_parser('setup', help='install packages, import bases, apply series')
 	common(p, True, True)
@@ -1116,6 +1257,19 @@ def main(argv=None):
 	p = sub.add_parser('figures', help="the README's measured figures, from the runs' records")
 	p.add_argument('--write', metavar='README', help='fill its generated section')
 	p.set_defaults(fn=cmd_figures)
+
+	p = sub.add_parser('compare', help='per-case verdicts of two results '
+			   '(ids in <cache>/results) side by side: which differ')
+	p.add_argument('old')
+	p.add_argument('new')
+	p.set_defaults(fn=cmd_compare)
+
+	p = sub.add_parser('deadlines', help="faultin_util.h's bounds against the "
+			   'slowest passes of the results in the cache')
+	p.add_argument('--margin', type=float, default=deadlines.MARGIN,
+		       help='a bound must be this many times the slowest pass '
+		       '(default %(default)s)')
+	p.set_defaults(fn=cmd_deadlines)
 
 	p = sub.add_parser('check', help='series checks: git am, checkpatch, bisect builds, '
 			   'sparse/W=1, manifest, MAINTAINERS-snippet')

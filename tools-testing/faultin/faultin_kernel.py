@@ -10,6 +10,7 @@ import select
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -774,24 +775,73 @@ def qemu_command(params, image, initrd, append, accel='tcg', mem='1024', smp='2'
 MAX_CONSOLE = 32 << 20
 MAX_LINE = 64 << 10
 FLOOD_MARK = 'faultin-host: console flood'
+# guest/init says this when the test has ended and it reboots the guest.
+# A guest that has not stopped STOP_GRACE_S later is held up by a task
+# the test left behind (an unkillable spin on CPU 0 keeps
+# kernel_restart() from moving there); the host stops it
+# rather than waiting for the deadline. A splat within the grace still
+# counts; later ones (the spinner's RCU stall or soft lockup, some 20 s
+# into the spin) are not waited for.
+DONE_LINE = 'faultin: done'
+STOP_GRACE_S = 5
+STOP_MARK = 'faultin-host: the guest had not stopped'
+
+
+class GuestStopped(Exception):
+	"""A guest stopped by GuestGuard.stop(): no verdict may come of it."""
+
+
+class GuestGuard:
+	"""The guests that run at once, for run_guest(): stop() kills them all
+	(Ctrl-C, or another guest's error) and refuses new ones."""
+
+	def __init__(self):
+		self._lock = threading.Lock()
+		self._procs = set()
+		self.stopped = False
+
+	def add(self, p):
+		with self._lock:
+			if self.stopped:
+				p.kill()
+				raise GuestStopped('guests stopped')
+			self._procs.add(p)
+
+	def remove(self, p):
+		with self._lock:
+			self._procs.discard(p)
+
+	def stop(self):
+		with self._lock:
+			self.stopped = True
+			for p in self._procs:
+				p.kill()
 
 
 def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE,
-	      progress=None):
+	      progress=None, guard=None):
 	"""Run QEMU; stamp each console line; kill it at the deadline, or
-	when its console floods."""
+	when its console floods. With @guard, guard.stop() may kill it from
+	another thread: then GuestStopped, not a result."""
 	t0 = time.monotonic()
 	p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
 			     stderr=subprocess.STDOUT)
 	fd = p.stdout.fileno()
 	try:
-		return _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console,
-				    progress)
+		if guard is not None:
+			guard.add(p)
+		g = _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console,
+				 progress)
+		if guard is not None and guard.stopped:
+			raise GuestStopped('guest stopped: %s' % logpath)
+		return g
 	except BaseException:
 		p.kill()        # never leave a guest behind (Ctrl-C, SIGTERM)
 		p.wait()
 		raise
 	finally:
+		if guard is not None:
+			guard.remove(p)
 		p.stdout.close()
 		if progress is not None:
 			progress.finish()
@@ -800,14 +850,28 @@ def run_guest(cmd, deadline, logpath, echo=None, max_console=MAX_CONSOLE,
 def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console, progress):
 	lines, buf, killed, flooded = [], b'', False, False
 	total = 0
+	stop_by = None	# STOP_GRACE_S after the guest said the test is done
 	with open(logpath, 'w') as logf:
 		logf.write('# %s\n' % ' '.join(cmd))
 		while True:
-			left = deadline - (time.monotonic() - t0)
+			now = time.monotonic() - t0
+			left = deadline - now
 			if left <= 0:
 				killed = True
 				p.kill()
 				break
+			if stop_by is not None:
+				if stop_by <= now:
+					# Every verdict is in; what keeps the guest up
+					# is a task the test left in the kernel.
+					msg = '%s %d s after the test ended: stopped' % (
+						STOP_MARK, STOP_GRACE_S)
+					logf.write('%9.3f| %s\n' % (now, msg))
+					if progress is not None:
+						progress.log('%s: %s' % (progress.label, msg[len('faultin-host: '):]))
+					p.kill()
+					break
+				left = min(left, stop_by - now)
 			r, _, _ = select.select([fd], [], [], min(left, 1.0))
 			if progress is not None:
 				progress.tick(time.monotonic() - t0)
@@ -845,6 +909,8 @@ def _watch_guest(p, fd, t0, cmd, deadline, logpath, echo, max_console, progress)
 					echo(text)
 				if progress is not None:
 					progress.feed(text, now)
+				if stop_by is None and text.strip() == DONE_LINE:
+					stop_by = now + STOP_GRACE_S
 		if buf:
 			now = time.monotonic() - t0
 			text = buf.decode('utf-8', 'replace').rstrip('\r')

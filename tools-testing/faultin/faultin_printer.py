@@ -164,6 +164,30 @@ def runner_agreement(kernels):
 	return n, bad
 
 
+def compare(old, new):
+	"""(cases compared, [(kernel, case, old verdict, new verdict)]) over
+	the kernels and cases two runs share; a case one run has and the other
+	not is a difference too ('-' for its verdict)."""
+	n, diff = 0, []
+	olds = {k['label']: k for k in old}
+	for k in new:
+		o = olds.get(k['label'])
+		if o is None:
+			continue
+		a = {r['name']: r['verdict'] for r in o['results']}
+		b = {r['name']: r['verdict'] for r in k['results']}
+		for name in sorted(set(a) | set(b)):
+			n += 1
+			if a.get(name) != b.get(name):
+				diff.append((k['label'], name, a.get(name, '-'), b.get(name, '-')))
+	return n, diff
+
+
+def guest_seconds(kernels):
+	"""{kernel: seconds its cases took}, as the harness timed them."""
+	return {k['label']: sum(r.get('seconds') or 0 for r in k['results']) for k in kernels}
+
+
 def check(kernels, rules):
 	"""[(kernel, test, got, want)] for every verdict that differs."""
 	bad = []

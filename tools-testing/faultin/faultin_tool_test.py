@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +19,7 @@ import faultin  # noqa: E402
 import faultin_parser as parser  # noqa: E402
 import faultin_printer as printer  # noqa: E402
 import faultin_figures as figures  # noqa: E402
+import faultin_deadlines as deadlines  # noqa: E402
 import qemu_config  # noqa: E402
 from faultin_kernel import overlay, wanted_options  # noqa: E402
 import selftest_patches  # noqa: E402  (mm-overlay/, on the path via faultin_kernel)
@@ -702,6 +704,45 @@ class FiguresTest(unittest.TestCase):
 		self.assertFalse(figures.write_readme(readme, 'x'))
 
 
+class DeadlinesTest(unittest.TestCase):
+	def test_every_bound_in_faultin_util_h_names_its_binary(self):
+		b = deadlines.bounds(os.path.join(HERE, '..', 'selftests', 'mm', 'faultin_util.h'))
+		self.assertEqual(sorted(b), ['fault_fail', 'populate_eio', 'uffd_move'])
+		self.assertTrue(all(secs >= 2 for _, secs in b.values()))
+
+	def write(self, rid, kernels):
+		d = os.path.join(self.td.name, rid)
+		os.makedirs(d)
+		with open(os.path.join(d, 'results.json'), 'w') as f:
+			__import__('json').dump({'kernels': kernels}, f)
+
+	def test_slowest_pass_of_direct_runs_decides_and_mutants_do_not(self):
+		self.td = tempfile.TemporaryDirectory()
+		self.addCleanup(self.td.cleanup)
+		res = lambda name, verdict, secs: {'name': name, 'verdict': verdict, 'seconds': secs}
+		self.write('r1', [{'label': 'mainline+series', 'results': [
+			res('uffd_move:move.a', 'pass', 0.05), res('uffd_move:move.b', 'hang', 10.0),
+			res('populate_eio:eio.x', 'pass', 0.9),
+			res('ksft_fault_in:uffd_move:move.a', 'pass', None)]}])
+		self.write('r2', [{'label': 'mainline+mutant:x', 'results': [
+			res('uffd_move:move.a', 'pass', 9.0)]},
+			{'label': 'mainline', 'results': [res('uffd_move:move.a', 'pass', 0.3)]}])
+		p = deadlines.slowest_passes(self.td.name)
+		self.assertEqual(p['uffd_move'][:4], (0.3, 'uffd_move:move.a', 'mainline', 'r2'))
+		self.assertEqual(p['uffd_move'][4], 2)
+		self.assertNotIn('ksft_fault_in', p)
+		lines, ok = deadlines.report({'uffd_move': ('MOVE_BOUND_S', 2),
+					      'populate_eio': ('POPULATE_BOUND_S', 5)}, p)
+		self.assertTrue(ok, lines)
+		self.assertIn('6.7x', lines[1])
+		lines, ok = deadlines.report({'uffd_move': ('MOVE_BOUND_S', 1),
+					      'fault_fail': ('FAIL_BOUND_S', 2)}, p)
+		self.assertFalse(ok)
+		self.assertIn('fault_fail     FAIL_BOUND_S 2 s: no pass measured', lines)
+		self.assertIn('TOO TIGHT, under 5x', lines[1])
+		self.assertEqual(lines[-1], 'deadlines: NOT ok (margin 5x the slowest pass)')
+
+
 class LeanComparisonTest(unittest.TestCase):
 	def test_slowdown_over_the_cases_that_pass_on_both(self):
 		import json
@@ -1342,7 +1383,7 @@ class MainlineAndDistroTest(CacheTestCase):
 		open(os.path.join(bindir, 'futex_wait_uninitialized_heap'), 'w').close()
 		calls = []
 
-		def fake_guest(cmd, deadline, logpath, echo=None, progress=None):
+		def fake_guest(cmd, deadline, logpath, echo=None, progress=None, guard=None):
 			lines = boots[len(calls)]
 			calls.append(logpath)
 			with open(logpath, 'w') as f:
@@ -1631,6 +1672,129 @@ class HostileInputTest(CacheTestCase):
 			signal.signal(signal.SIGALRM, old)
 		with self.assertRaises(ProcessLookupError):
 			os.kill(int(read(pidfile)), 0)
+
+	def test_a_guest_that_does_not_stop_after_the_test_is_stopped(self):
+		import faultin_kernel
+		guest = [sys.executable, '-c', 'import sys, time\n'
+			 'print("faultin: done", flush=True)\n'
+			 'time.sleep(0.2)\n'
+			 'print("rcu: INFO: rcu_sched self-detected stall on CPU", flush=True)\n'
+			 'time.sleep(60)\n']
+		log = os.path.join(self.td.name, 'c.log')
+		said = []
+		progress = faultin_kernel.CaseProgress('mainline: fault_fail', said.append)
+		old = faultin_kernel.STOP_GRACE_S
+		faultin_kernel.STOP_GRACE_S = 1
+		try:
+			g = faultin_kernel.run_guest(guest, 60, log, progress=progress)
+		finally:
+			faultin_kernel.STOP_GRACE_S = old
+		self.assertLess(g.seconds, 10)
+		self.assertFalse(g.killed)
+		# what came within the grace is kept, and said
+		self.assertEqual([t for _, t in g.lines][-1],
+				 'rcu: INFO: rcu_sched self-detected stall on CPU')
+		self.assertIn('faultin-host: the guest had not stopped 1 s after the test '
+			      'ended: stopped', read(log))
+		self.assertIn('mainline: fault_fail: the guest had not stopped 1 s after the '
+			      'test ended: stopped', said)
+
+	def test_guard_stop_kills_every_guest_and_gives_no_result(self):
+		import threading
+		import faultin_kernel
+		guard = faultin_kernel.GuestGuard()
+		pids = [os.path.join(self.td.name, 'g%d.pid' % i) for i in range(2)]
+		errs = []
+
+		def guest(i):
+			cmd = [sys.executable, '-c', 'import os, time\n'
+			       'open(%r, "w").write(str(os.getpid()))\n'
+			       'time.sleep(60)\n' % pids[i]]
+			try:
+				faultin_kernel.run_guest(cmd, 60, pids[i] + '.log', guard=guard)
+			except faultin_kernel.GuestStopped as e:
+				errs.append(e)
+		threads = [threading.Thread(target=guest, args=(i,)) for i in range(2)]
+		for t in threads:
+			t.start()
+		for _ in range(100):
+			if all(os.path.exists(p) and read(p) for p in pids):
+				break
+			time.sleep(0.1)
+		guard.stop()
+		for t in threads:
+			t.join(10)
+		self.assertEqual(len(errs), 2)
+		for p in pids:
+			with self.assertRaises(ProcessLookupError):
+				os.kill(int(read(p)), 0)
+		with self.assertRaises(faultin_kernel.GuestStopped):
+			faultin_kernel.run_guest([sys.executable, '-c', 'pass'], 60,
+						 os.path.join(self.td.name, 'late.log'), guard=guard)
+
+	def test_last_guest_seconds_come_from_the_newest_record_before(self):
+		import json
+		import faultin
+		root = os.path.join(self.td.name, 'results')
+		for rid, secs in (('20261201-010000', 5.0), ('20261201-020000', 7.0),
+				  ('20261201-040000', 9.0)):
+			os.makedirs(os.path.join(root, rid))
+			with open(os.path.join(root, rid, 'results.json'), 'w') as f:
+				json.dump({'kernels': [{'label': 'mainline', 'results': [],
+							'guests': {'populate_eio': secs}}]}, f)
+		os.makedirs(os.path.join(root, '20261201-030000'))
+		here = os.path.join(root, '20261201-030000')
+		self.assertEqual(faultin.last_guest_seconds('mainline', here), {'populate_eio': 7.0})
+		self.assertEqual(faultin.last_guest_seconds('6.12', here), {})
+
+	def test_guests_at_once_keep_the_plan_order(self):
+		import argparse
+		import contextlib
+		import io
+		import threading
+		import faultin
+		import faultin_kernel
+		rdir = faultin.results_dir()
+		bindir = os.path.join(self.td.name, 'bin')
+		os.makedirs(bindir)
+		names = ['t%d' % i for i in range(5)]
+		for n in names:
+			open(os.path.join(bindir, n), 'w').close()
+		lock = threading.Lock()
+		running = [0, 0]	# now, most at once
+
+		def fake_guest(cmd, deadline, logpath, echo=None, progress=None, guard=None):
+			append = cmd[cmd.index('-append') + 1].split()
+			binary = [w for w in append if w.startswith('faultin.test=')][0][13:]
+			with lock:
+				running[0] += 1
+				running[1] = max(running)
+			# the first test takes longest: it finishes last
+			time.sleep(0.3 if binary == 't0' else 0.05)
+			with lock:
+				running[0] -= 1
+			lines = [(0.1, 'TAP version 13'), (0.1, '1..1'), (0.2, 'ok 1 %s' % binary),
+				 (0.3, 'faultin: exit %s rc=0' % binary), (0.4, 'faultin: done')]
+			open(logpath, 'w').close()
+			return faultin_kernel.GuestRun(lines, False, 1.0, 0)
+
+		real = faultin_kernel.run_guest
+		faultin_kernel.run_guest = fake_guest
+		try:
+			col = {'label': 'mainline', 'results': []}
+			args = argparse.Namespace(accel='tcg', verbose=False, guests=2)
+			out = io.StringIO()
+			with contextlib.redirect_stdout(out):
+				faultin.run_tests(col, 'img', os.path.join(bindir, '..', 'i.cpio'),
+						  qemu_config.load('x86_64'),
+						  [(n, 60, '', False) for n in names], args, rdir)
+		finally:
+			faultin_kernel.run_guest = real
+		self.assertEqual([r['name'] for r in col['results']], names)
+		self.assertEqual(running[1], 2)
+		self.assertEqual(col['guests_at_once'], 2)
+		self.assertEqual(sorted(col['guests']), names)
+		self.assertIn('mainline: 5 guest(s) in ', out.getvalue())
 
 	def test_a_line_without_end_is_cut_not_hoarded(self):
 		import faultin_kernel

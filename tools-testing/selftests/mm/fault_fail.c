@@ -61,8 +61,8 @@
 #define MADV_POPULATE_WRITE	23
 #endif
 
-#define FAIL_BOUND_S		5
-#define FAIL_TIMEOUT_S		8
+/* One second on top of the bound for the uffd cases' UFFD_BLOCK_S. */
+#define FAIL_TIMEOUT_S		(HANG_S(FAIL_BOUND_S) + 1)
 /* How long a populate must stay blocked on an unresolved userfault. */
 #define UFFD_BLOCK_S		0.3
 

@@ -51,6 +51,21 @@ static inline double now_s(void)
 }
 
 /*
+ * Deadlines of the faultin tests, kept in one place. A call must return
+ * within its bound, or the case fails; kselftest's harness stops a case
+ * still running at HANG_S(its bound), which the case's TEST_F_TIMEOUT
+ * gives, and reports a timeout: a kernel that retries forever. A bound is
+ * 5 times the slowest pass measured under QEMU TCG (x86_64 and arm64
+ * guests on 2 host cores, every test on the bases, the fixed kernels and
+ * Debian's), rounded up to a whole second and at least 2 s; time a case
+ * waits on purpose comes on top.
+ */
+#define HANG_S(bound_s)		((bound_s) + 1)
+#define POPULATE_BOUND_S	5	/* populate_eio: slowest pass 0.88 s */
+#define FAIL_BOUND_S		2	/* fault_fail: 0.35 s, 0.3 s of it a wait */
+#define MOVE_BOUND_S		2	/* uffd_move: 0.06 s */
+
+/*
  * A page just faulted in or read waits in its CPU's LRU batch, and
  * MADV_PAGEOUT drains only the batch of the CPU it runs on: it cannot
  * reclaim a page still held in another CPU's batch. A test that pages out

@@ -34,10 +34,9 @@
  * not wait on it) and MADV_COLLAPSE (which refuses a block device
  * mapping before it faults anything in).
  *
- * Bound: each call must return within POPULATE_BOUND_S seconds. Under QEMU
- * TCG a fixed kernel returns in 0.02-0.9 s (the slowest pass seen), so the
- * bound is about 5x that, and the harness timeout one second more: a kernel
- * that retries forever is stopped by it and reported as a timeout.
+ * Bound: each call must return within POPULATE_BOUND_S seconds (see
+ * faultin_util.h); a kernel that retries forever is stopped by the
+ * harness's timeout one second later and reported as a timeout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,8 +93,7 @@ struct hmm_dmirror_cmd {
 
 #define SECTOR_SIZE		512
 #define PAGES_PAST_BAD		16
-#define POPULATE_BOUND_S	5
-#define POPULATE_TIMEOUT_S	6
+#define POPULATE_TIMEOUT_S	HANG_S(POPULATE_BOUND_S)
 
 /*
  * Does an O_DIRECT read of the page at @off fail? A medium error comes back

@@ -56,7 +56,8 @@
 #define SECTOR_SIZE		512
 #define RACE_PAGES		32
 #define RACE_S			10
-#define JOIN_S			5
+/* A thread may be in a populate of the bad page when the race stops. */
+#define JOIN_S			POPULATE_BOUND_S
 #define MAX_ERRNO		134
 
 enum op {
@@ -342,7 +343,8 @@ FIXTURE_TEARDOWN(race)
 	eio_disk_put(&self->disk);
 }
 
-TEST_F_TIMEOUT(race, populate_vs_vma_changes, RACE_S + JOIN_S + 20)
+/* Two joins of JOIN_S each after the race: the threads, then one mlock(). */
+TEST_F_TIMEOUT(race, populate_vs_vma_changes, RACE_S + HANG_S(2 * JOIN_S))
 {
 	struct race *r = &self->r;
 	pthread_t tid[NR_THREADS];

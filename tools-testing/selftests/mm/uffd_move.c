@@ -47,8 +47,7 @@ struct uffdio_move {
 #define UFFDIO_MOVE		_IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
 #endif
 
-#define MOVE_BOUND_S	5
-#define MOVE_TIMEOUT_S	10
+#define MOVE_TIMEOUT_S	HANG_S(MOVE_BOUND_S)
 #define KPF_THP		22
 #define MTHP_64K	"/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled"
 
