@@ -78,6 +78,7 @@ help:
 	@echo '  CONFIG=debug (KASAN, lockdep, DEBUG_VM, KFENCE kernels; default lean)'
 	@echo '  ACCEL=kvm (default tcg)  V=1 (echo the guest console)'
 	@echo '  GUESTS=N (guests booted at once, tests of one kernel; default: the host'"'"'s cores)'
+	@echo '  RECHECK=1 (make run: check again a series whose checks passed on the same inputs)'
 	@echo '  XDG_CACHE_HOME or FAULTIN_CACHE: where trees, builds and results live'
 	@echo 'More: $(FAULTIN) --help, $(FAULTIN) <command> --help'
 

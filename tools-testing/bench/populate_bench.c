@@ -4,9 +4,12 @@
  * (tmpfs) memory: the paths __mm_populate() serves (MAP_POPULATE,
  * mlock()) and faultin_page() serves for madvise (MADV_POPULATE_READ,
  * MADV_POPULATE_WRITE); and UFFDIO_MOVE of anonymous memory (a whole
- * 2 MiB THP, and 1 MiB out of the middle of one), where the kernel has
- * it. Prints one line per measurement, "bench <case> <seconds>", for the
- * harness to compare kernels; it judges nothing itself.
+ * 2 MiB THP, and 1 MiB out of the middle of one, 32 times each), where
+ * the kernel has it. Prints one line per measurement, "bench <case>
+ * <seconds> <cpu seconds>": the time on CLOCK_MONOTONIC, and the CPU
+ * time of this thread (CLOCK_THREAD_CPUTIME_ID), which leaves out what
+ * other tasks (kworkers, RCU, vmstat updates) ran meanwhile. The harness
+ * compares kernels; this judges nothing itself.
  *
  * With a second argument "eio", also mlock() of a mapping of the
  * scsi_debug disk (opts=2) across its unreadable page, timed until it
@@ -31,6 +34,7 @@
 
 #define SIZE	(256UL << 20)
 #define MOVE	(2UL << 20)
+#define MOVES	32
 /* populate_eio's disk: sector 0x1234 (page 582) fails to read. */
 #define EIO_PAGES	598
 
@@ -45,20 +49,42 @@ static void die(const char *what)
 	exit(1);
 }
 
+struct stamp {
+	double wall, cpu;
+};
+
+static struct stamp stamp(void)
+{
+	struct timespec ts;
+	struct stamp s;
+
+	s.wall = now_s();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	s.cpu = ts.tv_sec + ts.tv_nsec / 1e9;
+	return s;
+}
+
+static void report(const char *name, const char *what, struct stamp t0)
+{
+	struct stamp t1 = stamp();
+
+	printf("bench %s%s%s %.9f %.9f\n", name, *what ? "_" : "", what,
+	       t1.wall - t0.wall, t1.cpu - t0.cpu);
+}
+
 static void time_madvise(const char *name, const char *what, int fd, int flags,
 			 int advice)
 {
-	double t0, t1;
+	struct stamp t0;
 	char *p;
 
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	t0 = now_s();
+	t0 = stamp();
 	if (madvise(p, SIZE, advice))
 		die(what);
-	t1 = now_s();
-	printf("bench %s_%s %.9f\n", name, what, t1 - t0);
+	report(name, what, t0);
 	munmap(p, SIZE);
 }
 
@@ -68,25 +94,23 @@ static void time_madvise(const char *name, const char *what, int fd, int flags,
  */
 static void one_round(const char *name, int fd, int flags)
 {
-	double t0, t1;
+	struct stamp t0;
 	char *p;
 
-	t0 = now_s();
+	t0 = stamp();
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, flags | MAP_POPULATE, fd, 0);
-	t1 = now_s();
 	if (p == MAP_FAILED)
 		die("mmap(MAP_POPULATE)");
-	printf("bench %s_map_populate %.9f\n", name, t1 - t0);
+	report(name, "map_populate", t0);
 	munmap(p, SIZE);
 
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	t0 = now_s();
+	t0 = stamp();
 	if (mlock(p, SIZE))
 		die("mlock");
-	t1 = now_s();
-	printf("bench %s_mlock %.9f\n", name, t1 - t0);
+	report(name, "mlock", t0);
 	munlock(p, SIZE);
 	munmap(p, SIZE);
 
@@ -103,22 +127,21 @@ static void one_round(const char *name, int fd, int flags)
 static void time_mlock_to_error(const char *name, int fd)
 {
 	size_t len = EIO_PAGES * (size_t)sysconf(_SC_PAGESIZE);
-	double t0, t1;
+	struct stamp t0;
 	char *p;
 	int ret;
 
 	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap of the scsi_debug disk");
-	t0 = now_s();
+	t0 = stamp();
 	ret = mlock(p, len);
-	t1 = now_s();
 	if (ret == 0 || errno != ENOMEM) {
 		fprintf(stderr, "mlock across the unreadable page: %d (%s), want ENOMEM\n",
 			ret, ret ? strerror(errno) : "success");
 		exit(1);
 	}
-	printf("bench %s %.9f\n", name, t1 - t0);
+	report(name, "", t0);
 	munlock(p, len);
 	munmap(p, len);
 }
@@ -143,10 +166,10 @@ static int open_eio_disk(void)
  * (6.8) has none of it, and its kernel could not do it either.
  */
 #ifdef UFFDIO_MOVE
-/* A 2 MiB-aligned 2 MiB range, THP if the kernel gives one. */
-static char *aligned_2m(void)
+/* A 2 MiB-aligned range of @len bytes, THPs if the kernel gives them. */
+static char *aligned_2m(size_t len)
 {
-	char *p = mmap(NULL, 2 * MOVE, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, len + MOVE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *a;
 
@@ -155,41 +178,45 @@ static char *aligned_2m(void)
 	a = (char *)(((uintptr_t)p + MOVE - 1) & ~(MOVE - 1));
 	if (a > p)
 		munmap(p, a - p);
-	munmap(a + MOVE, p + MOVE - a);
-	madvise(a, MOVE, MADV_HUGEPAGE);
+	munmap(a + len, p + MOVE - a);
+	madvise(a, len, MADV_HUGEPAGE);
 	return a;
 }
 
 /*
- * UFFDIO_MOVE of written anonymous memory into a registered hole: at
- * offset 0, all 2 MiB (a whole THP moves as one PMD); at MOVE / 4, 1 MiB
- * (the THP's PMD and folio are split and its pages moved one by one).
+ * UFFDIO_MOVE of written anonymous memory into a registered hole, once
+ * in each of MOVES THPs, timed together (one move takes a few thousand
+ * instructions: too few to compare alone): at offset 0, all 2 MiB (a
+ * whole THP moves as one PMD); at MOVE / 4, 1 MiB (the THP's PMD and
+ * folio are split and its pages moved one by one).
  */
 static void time_uffd_move(int uffd, const char *name, size_t off, size_t len)
 {
 	struct uffdio_register reg = { 0 };
+	char *src = aligned_2m(MOVES * MOVE), *dst = aligned_2m(MOVES * MOVE);
 	struct uffdio_move mv = { 0 };
-	char *src = aligned_2m(), *dst = aligned_2m();
-	double t0, t1;
+	struct stamp t0;
 	size_t i;
 
-	for (i = 0; i < MOVE; i += 4096)
+	for (i = 0; i < MOVES * MOVE; i += 4096)
 		src[i] = 1;
 	reg.range.start = (uintptr_t)dst;
-	reg.range.len = MOVE;
+	reg.range.len = MOVES * MOVE;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
 		die("UFFDIO_REGISTER");
-	mv.dst = (uintptr_t)dst + off;
-	mv.src = (uintptr_t)src + off;
-	mv.len = len;
-	t0 = now_s();
-	if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (__s64)len)
-		die("UFFDIO_MOVE");
-	t1 = now_s();
-	printf("bench %s %.9f\n", name, t1 - t0);
-	munmap(src, MOVE);
-	munmap(dst, MOVE);
+	t0 = stamp();
+	for (i = 0; i < MOVES; i++) {
+		mv.dst = (uintptr_t)dst + i * MOVE + off;
+		mv.src = (uintptr_t)src + i * MOVE + off;
+		mv.len = len;
+		mv.move = 0;
+		if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (__s64)len)
+			die("UFFDIO_MOVE");
+	}
+	report(name, "", t0);
+	munmap(src, MOVES * MOVE);
+	munmap(dst, MOVES * MOVE);
 }
 
 /* A userfaultfd with UFFDIO_MOVE, or -1 if this kernel has none. */
@@ -242,8 +269,8 @@ int main(int argc, char **argv)
 		one_round("anon", -1, MAP_PRIVATE | MAP_ANONYMOUS);
 		one_round("file", fd, MAP_SHARED);
 		if (uffd >= 0) {
-			time_uffd_move(uffd, "anon_uffd_move_2m", 0, MOVE);
-			time_uffd_move(uffd, "anon_uffd_move_1m_of_thp", MOVE / 4, MOVE / 2);
+			time_uffd_move(uffd, "anon_uffd_move_2m_x32", 0, MOVE);
+			time_uffd_move(uffd, "anon_uffd_move_1m_of_thp_x32", MOVE / 4, MOVE / 2);
 		}
 		if (efd >= 0)
 			time_mlock_to_error("file_mlock_to_error", efd);

@@ -332,6 +332,15 @@ def last_guest_seconds(label, rdir, newest=50):
 	return {}
 
 
+def longest_first(plan, took):
+	"""@plan (run_tests' jobs: name second, timeout fifth) sorted longest
+	first: by @took ({name: seconds} of an earlier run) when it has every
+	job, else by their timeouts."""
+	if not all(job[1] in took for job in plan):
+		took = {}
+	return sorted(plan, key=lambda job: -(took[job[1]] if took else job[4]))
+
+
 def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	"""Boot @image once per test of @tests and append the verdicts to @col,
 	in the order of @tests. Up to guests_at_once() guests run at once: a
@@ -379,10 +388,10 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 	at_once = min(guests_at_once(args), max(1, len(plan)))
 	if at_once > 1:
 		# Longest first, so that a long one does not start last and
-		# run alone: as this kernel's guests took last time, or, with
-		# no record of that, by their timeouts in tests.conf.
-		took = last_guest_seconds(lab, rdir)
-		plan.sort(key=lambda job: -(took.get(job[1], 0) if took else job[4]))
+		# run alone: as this kernel's guests took last time, or, when
+		# no earlier run of this kernel timed every one of them (a
+		# run of a few tests), by their timeouts in tests.conf.
+		plan = longest_first(plan, last_guest_seconds(lab, rdir))
 	lock = threading.Lock()
 
 	def tsay(msg):
@@ -653,7 +662,7 @@ def cmd_run(args):
 		say('== series checks (every series, every prefix built)')
 		tc = time.monotonic()
 		try:
-			cok, cbad = run_checks(all_series(), native_params())
+			cok, cbad = run_checks(all_series(), native_params(), reuse=args.reuse_checks)
 			say('checks: %d passed, %d failed' % (cok, cbad))
 		except (Failure, overlay.OverlayError, kernel.BuildError) as e:
 			failed_step = ('series checks', str(e).strip().splitlines()[0])
@@ -739,16 +748,26 @@ def _median(xs):
 	return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-def bench_samples(lines):
-	"""{case: [seconds]} from the 'bench CASE SECONDS' lines of a guest."""
+# Columns of a 'bench CASE WALL CPU' line: the time on the guest's
+# CLOCK_MONOTONIC, and the measuring thread's CPU time.
+BENCH_CLOCKS = ('wall', 'cpu')
+
+
+def bench_samples(lines, clock='wall'):
+	"""{case: [seconds]} from the 'bench CASE WALL CPU' lines of a guest,
+	the column of the clock asked for."""
+	col = 2 + BENCH_CLOCKS.index(clock)
 	out = {}
 	for _, text in lines:
 		parts = text.split()
-		if len(parts) == 3 and parts[0] == 'bench' and not parts[1].startswith('warmup'):
-			out.setdefault(parts[1], []).append(float(parts[2]))
+		if len(parts) == 4 and parts[0] == 'bench' and not parts[1].startswith('warmup'):
+			out.setdefault(parts[1], []).append(float(parts[col]))
 	return out
 
 
+# Repetitions of each case per boot, after a warm-up (populate_bench's
+# first argument; 5 is also its default).
+BENCH_REPS = 5
 # Sides of a benchmark run: A and A2 boot the same kernel (the A/A
 # control: what the method itself contributes), B the one compared.
 BENCH_SIDES = ('A', 'A2', 'B')
@@ -758,30 +777,34 @@ AA_TOL = 0.002
 BA_TOL = 0.005
 
 
-def _ratios(rounds, case, num, den):
+def _ratios(rounds, case, num, den, stat=_median):
 	"""(median of the per-round ratios, [per-round ratios]) or None. A
-	round's ratio is of its two boots' medians: boots of one round ran
-	next to each other, under the same host load."""
-	per = [_median(r[num][case]) / _median(r[den][case]) for r in rounds
+	round's ratio is of its two boots' @stat (median, or min): boots of
+	one round ran next to each other, under the same host load."""
+	per = [stat(r[num][case]) / stat(r[den][case]) for r in rounds
 	       if r.get(num, {}).get(case) and r.get(den, {}).get(case)
-	       and _median(r[den][case]) > 0]
+	       and stat(r[den][case]) > 0]
 	if len(per) < len(rounds):
 		return None
 	return _median(per), per
 
 
-def bench_report(rounds):
+def bench_report(rounds, clock_label='', summary_only=False, stat=_median):
 	"""rounds: [{'A': {case: [s]}, 'A2': {...}, 'B': {...}}] -> text.
-	Each ratio is the median of the rounds' ratios; its spread is their
-	lowest and highest. The last two lines say
-	whether every ratio and spread is within its target."""
+	A boot's figure for a case is the @stat (median, or min) of its
+	repetitions; each ratio is the median of the rounds' ratios of those,
+	its spread their lowest and highest. The last two lines say whether
+	every ratio and spread is within its target; clock_label names the
+	clock in them, and summary_only leaves out the table and the B-only
+	lines."""
 	cases = sorted({c for r in rounds for side in r.values() for c in side})
 	# A case run on some sides only (file_mlock_to_error: only where the
 	# series makes mlock() return) has no ratio; its own line says so.
 	one_sided = [c for c in cases
 		     if not any(r.get(side, {}).get(c) for r in rounds for side in ('A', 'A2'))]
 	cases = [c for c in cases if c not in one_sided]
-	rows = [('case', 'A median', 'B median', 'A/A ratio (spread)',
+	sname = 'min' if stat is min else 'median'
+	rows = [('case', 'A ' + sname, 'B ' + sname, 'A/A ratio (spread)',
 		 'B/A ratio (spread)')]
 	worst = {'A2': 0.0, 'B': 0.0}
 	complete = {'A2': True, 'B': True}
@@ -789,10 +812,10 @@ def bench_report(rounds):
 		med = {}
 		for side in BENCH_SIDES:
 			xs = [x for r in rounds for x in r.get(side, {}).get(c, [])]
-			med[side] = '%.9f s' % _median(xs) if xs else '-'
+			med[side] = '%.9f s' % stat(xs) if xs else '-'
 		cells = []
 		for side in ('A2', 'B'):
-			got = _ratios(rounds, c, side, 'A')
+			got = _ratios(rounds, c, side, 'A', stat)
 			if got is None:
 				cells.append('missing')
 				complete[side] = False
@@ -804,14 +827,16 @@ def bench_report(rounds):
 	w = [max(len(r[i]) for r in rows) for i in range(5)]
 	lines = ['  '.join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in rows]
 	for side, tol, what in (('A2', AA_TOL, 'A/A'), ('B', BA_TOL, 'B/A')):
-		lines.append('%s: every ratio and spread within 1 +/- %.3f: %s (largest deviation %.4f)%s'
-			     % (what, tol, 'yes' if complete[side] and worst[side] <= tol else 'NO',
+		lines.append('%s%s: every ratio and spread within 1 +/- %.3f: %s (largest deviation %.4f)%s'
+			     % (what, clock_label, tol, 'yes' if complete[side] and worst[side] <= tol else 'NO',
 				worst[side], '' if complete[side] else
 				', incomplete: a case without samples in some round'))
+	if summary_only:
+		lines = lines[len(rows):]
 	for c in one_sided:
-		per = [_median(r['B'][c]) for r in rounds if r.get('B', {}).get(c)]
+		per = [stat(r['B'][c]) for r in rounds if r.get('B', {}).get(c)]
 		lines.append('%s: B only (not run on A, which does not return from it): '
-			     'median %.9f s, rounds %s' % (c, _median(per),
+			     '%s %.9f s, rounds %s' % (c, sname, _median(per),
 							    ' '.join('%.9f' % x for x in per)))
 	return '\n'.join(lines)
 
@@ -845,36 +870,60 @@ def cmd_bench(args):
 	# icount: one vCPU whose clock advances with the instructions it runs
 	# (1 ns each), not with the host's time: the figures count work.
 	smp, extra = ('1', ['-icount', 'shift=0,sleep=off']) if icount else ('2', [])
-	rounds = []
+	rounds = {c: [] for c in BENCH_CLOCKS}
 	for i in range(nrounds):
 		order = BENCH_SIDES[i % 3:] + BENCH_SIDES[:i % 3]
-		r = {}
+		r = {c: {} for c in BENCH_CLOCKS}
 		for side in order:
 			# populate_eio's disk on every side; mlock() to its
 			# unreadable page only on B with the series (A hangs there).
+			# norandmaps: the same addresses in every boot, so the
+			# same page tables (a 256 MiB mapping that crosses a 1 GiB
+			# boundary needs one more, and 0.2 % more instructions).
 			append = ('loglevel=5 panic=-1 faultin.test=populate_bench faultin.timeout=600 '
-				  'scsi_debug.dev_size_mb=8 scsi_debug.opts=2')
+				  'scsi_debug.dev_size_mb=8 scsi_debug.opts=2 norandmaps '
+				  'faultin.args=%d' % BENCH_REPS)
 			if side == 'B' and vb != 'base' and va == 'base':
-				append += ' faultin.args=5,eio'
+				append += ',eio'
 			cmd = kernel.qemu_command(params, images[side], initrd, append,
 						  accel=args.accel, mem='2048', smp=smp) + extra
 			logpath = os.path.join(rdir, 'logs', 'bench-%s-%d.log' % (side, i))
 			t0 = time.monotonic()
 			g = kernel.run_guest(cmd, 900, logpath)
-			r[side] = bench_samples(g.lines)
+			for c in BENCH_CLOCKS:
+				r[c][side] = bench_samples(g.lines, c)
 			rc = [t for _, t in g.lines if t.startswith('faultin: exit populate_bench rc=')]
-			if not r[side] or g.killed or rc != ['faultin: exit populate_bench rc=0']:
+			if not r['wall'][side] or g.killed or rc != ['faultin: exit populate_bench rc=0']:
 				raise Failure('bench on %s (%s) did not finish cleanly (%s), see %s'
 					      % (side, va if side != 'B' else vb,
 						 rc[0] if rc else 'no exit line', logpath))
 			say('round %d/%d: %s (%s) booted and measured in %.0f s'
 			    % (i + 1, nrounds, side, va if side != 'B' else vb,
 			       time.monotonic() - t0))
-		rounds.append(r)
-	text = bench_report(rounds)
-	head = ('%s: A = %s (booted twice: A and A2), B = %s; %d rounds, %s, %s clock'
+		for c in BENCH_CLOCKS:
+			rounds[c].append(r[c])
+	# What is compared: with icount, the measuring thread's CPU time
+	# (guest time that other tasks ran is not its work); with the host's
+	# clock, the guest's wall time, as before. The other column's two
+	# summary lines follow, measured in the same boots.
+	# A boot's figure for a case: with icount the least of its
+	# repetitions (the guest is deterministic: boots of one kernel give
+	# the same figures to the nanosecond; what varies between
+	# repetitions, and between kernels, is whether a timer interrupt
+	# lands inside one, which only adds); with the host's clock the
+	# median.
+	main, other = ('cpu', 'wall') if icount else ('wall', 'cpu')
+	stat = min if icount else _median
+	what = {'cpu': "the measuring thread's CPU time (CLOCK_THREAD_CPUTIME_ID)",
+		'wall': "the guest's CLOCK_MONOTONIC"}
+	text = (bench_report(rounds[main], stat=stat) + '\n' +
+		bench_report(rounds[other], ' (%s)' % what[other], summary_only=True,
+			     stat=stat))
+	head = ('%s: A = %s (booted twice: A and A2), B = %s; %d rounds, %s, %s clock; '
+		'figures: %s, the %s of each boot\'s %d repetitions'
 		% (bid, va, vb, nrounds, args.accel,
-		   'icount (shift=0,sleep=off, 1 vCPU)' if icount else 'wall (2 vCPUs)'))
+		   'icount (shift=0,sleep=off, 1 vCPU)' if icount else 'wall (2 vCPUs)',
+		   what[main], 'least' if icount else 'median', BENCH_REPS))
 	with open(os.path.join(rdir, 'bench.txt'), 'w') as f:
 		f.write(head + '\n' + text + '\n')
 	say('\n' + head + '\n')
@@ -1020,21 +1069,55 @@ def all_series():
 	return sorted(os.listdir(os.path.join(TOP, 'patches')))
 
 
-def run_checks(series_list, params, build=True, build_only=None):
+def _checks_path(series):
+	return os.path.join(overlay.cache_dir(), 'checks', '%s.json' % series)
+
+
+def run_checks(series_list, params, build=True, build_only=None, reuse=False):
 	"""Series checks (faultin_series); returns (passed, failed). With
 	@build_only, only those series get the build checks (every prefix
-	builds, sparse/W=1): the others would each cost a cold kernel build."""
+	builds, sparse/W=1): the others would each cost a cold kernel build.
+	With @reuse (make run), a series whose checks all passed before, on
+	inputs with the same faultin_series.inputs_key(), is not checked
+	again: its line says so and from which run, and its checks count as
+	passed. Failed checks are never kept."""
 	c = faultin_series.Check(say)
+	reused = 0
 	for series in series_list:
 		bid = prepare(series, None)
 		b = build and (build_only is None or series in build_only)
+		key = faultin_series.inputs_key(bid, series, b)
+		try:
+			with open(_checks_path(series)) as f:
+				prev = json.load(f)
+		except (OSError, ValueError):
+			prev = {}
+		if reuse and prev.get('key') == key and prev.get('passed'):
+			say('== series %s: %d check(s) passed in run %s on the same inputs (patches, '
+			    'base %s, overlay, harness, selftests, tool versions): not run again '
+			    '(RECHECK=1 runs them)' % (series, prev['passed'], prev.get('run', '?'),
+						     overlay.base_version(bid)))
+			c.passed += prev['passed']
+			reused += prev['passed']
+			continue
 		if build and not b:
 			say('== series %s: build checks left to "make check" and "make run"'
 			    % series)
+		p0, f0 = c.passed, len(c.failed)
 		faultin_series.check_series(bid, series, params, c, say, build=b)
+		os.makedirs(os.path.dirname(_checks_path(series)), exist_ok=True)
+		if len(c.failed) == f0 and key:
+			with open(_checks_path(series), 'w') as f:
+				json.dump({'key': key, 'passed': c.passed - p0,
+					   'run': _REC.doc['id'] if _REC else None}, f)
+		elif os.path.exists(_checks_path(series)):
+			os.unlink(_checks_path(series))
 	faultin_series.check_maintainers(prepare(series_list[0], None), c)
 	for f in c.failed:
 		say('FAILED CHECK: %s' % f.splitlines()[0])
+	if reused:
+		say('series checks: %d of the %d passed were kept from earlier runs on the same '
+		    'inputs' % (reused, c.passed))
 	return c.passed, len(c.failed)
 
 
@@ -1222,6 +1305,10 @@ def main(argv=None):
 		       '(linux-image-* or linux-binary-*)')
 	p.add_argument('--no-checks', dest='checks', action='store_false',
 		       help='skip the series checks at the end')
+	p.add_argument('--recheck', dest='reuse_checks', action='store_false',
+		       default=not os.environ.get('RECHECK'),
+		       help='run every series check, also of a series whose checks passed '
+		       'before on the same inputs (env RECHECK=1)')
 	p.set_defaults(fn=cmd_run)
 
 	p = sub.add_parser('quick', help='edit-to-verdict: rebuild and run one test')

@@ -10,6 +10,7 @@ on the touched objects. Also MAINTAINERS-snippet against
 scripts/parse-maintainers.pl. Every failure names the patch and the check.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -378,6 +379,35 @@ def selftest_builds(bid, series, params, c, head):
 			c.fail(what, '\n'.join(warn) or r.stdout.strip()[-2000:])
 		else:
 			c.ok(what)
+
+
+# What a series' checks read, besides the base tree: hashed into the key
+# under which make run keeps a passing result (inputs_key).
+CHECK_INPUTS = ('patches/%s', 'mm-overlay', 'tools-testing', 'MAINTAINERS-snippet')
+CHECK_TOOLS = (('gcc', '--version'), ('sparse', '--version'), ('b4', '--version'),
+	       ('git', '--version'), ('perl', '--version'))
+
+
+def inputs_key(bid, series, build):
+	"""A hash of everything check_series() reads: the series' patches,
+	the overlay, the harness and the selftests, MAINTAINERS-snippet, the
+	imported base's version and the versions of the tools it runs."""
+	h = hashlib.sha256()
+	h.update(('%s %s %s build=%s\n' % (series, bid, overlay.base_version(bid), build)).encode())
+	for rel in CHECK_INPUTS:
+		top = os.path.join(kernel.TOP, rel % series if '%s' in rel else rel)
+		paths = [top] if os.path.isfile(top) else sorted(
+			os.path.join(d, f) for d, dirs, files in os.walk(top)
+			for f in files if '__pycache__' not in d)
+		for path in paths:
+			h.update(os.path.relpath(path, kernel.TOP).encode() + b'\0')
+			with open(path, 'rb') as f:
+				h.update(hashlib.sha256(f.read()).digest())
+	for tool in CHECK_TOOLS:
+		r = _run(list(tool))
+		h.update(('%s: %d %s\n' % (tool[0], r.returncode,
+					   r.stdout.strip().splitlines()[:1])).encode())
+	return h.hexdigest()
 
 
 def check_series(bid, series, params, c, log, build=True):

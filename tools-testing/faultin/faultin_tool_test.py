@@ -640,6 +640,29 @@ class BenchReportTest(unittest.TestCase):
 		self.assertIn('incomplete', t)
 		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: NO', t)
 
+	def test_samples_take_the_clock_asked_for(self):
+		lines = [(0.1, 'bench warmup_anon_mlock 9.0 8.0'), (0.2, 'bench anon_mlock 1.5 1.25'),
+			 (0.3, 'bench anon_mlock 1.75 1.5'), (0.4, 'bench anon_mlock 2')]
+		self.assertEqual(faultin.bench_samples(lines), {'anon_mlock': [1.5, 1.75]})
+		self.assertEqual(faultin.bench_samples(lines, 'cpu'), {'anon_mlock': [1.25, 1.5]})
+
+	def test_min_takes_each_boots_least_repetition(self):
+		# a timer interrupt in two of A's three repetitions, one of B's
+		r = [{'A': {'c': [1.0, 1.05, 1.06]}, 'A2': {'c': [1.0, 1.0, 1.05]},
+		      'B': {'c': [1.0, 1.04, 1.0]}}]
+		self.assertIn('B/A: every ratio and spread within 1 +/- 0.005: NO (largest deviation 0.0476)',
+			      faultin.bench_report(r))
+		t = faultin.bench_report(r, stat=min)
+		self.assertRegex(t, r'case +A min +B min')
+		self.assertIn('A/A: every ratio and spread within 1 +/- 0.002: yes (largest deviation 0.0000)', t)
+		self.assertIn('B/A: every ratio and spread within 1 +/- 0.005: yes (largest deviation 0.0000)', t)
+
+	def test_summary_only_names_its_clock(self):
+		t = faultin.bench_report(self.rounds(1.001, 1.004), ' (wall)', summary_only=True)
+		self.assertEqual(t.splitlines(), [
+			'A/A (wall): every ratio and spread within 1 +/- 0.002: yes (largest deviation 0.0010)',
+			'B/A (wall): every ratio and spread within 1 +/- 0.005: yes (largest deviation 0.0040)'])
+
 	def test_a_b_only_case_has_its_own_line_and_no_ratio(self):
 		r = self.rounds(1.0, 1.0)
 		r[0]['B']['file_mlock_to_error'] = [0.5, 0.7, 0.6]
@@ -895,6 +918,68 @@ class RunRecordTest(CacheTestCase):
 		self.assertEqual(rec.doc['lines'], ['faultin: error: no space left on device'])
 
 
+class CheckReuseTest(CacheTestCase):
+	def setUp(self):
+		super().setUp()
+		import faultin_series
+		self.key = ['k1']
+		self.runs = []
+		self.fail = []
+		saved = (faultin.prepare, faultin_series.inputs_key, faultin_series.check_series,
+			 faultin_series.check_maintainers, overlay.base_version)
+
+		def check_series(bid, series, params, c, log, build=True):
+			self.runs.append(series)
+			c.ok('git am')
+			if self.fail:
+				c.fail('checkpatch', 'WARNING')
+			else:
+				c.ok('checkpatch')
+
+		faultin.prepare = lambda s, k: s
+		faultin_series.inputs_key = lambda bid, s, b: self.key[0]
+		faultin_series.check_series = check_series
+		faultin_series.check_maintainers = lambda bid, c: c.ok('MAINTAINERS-snippet')
+		overlay.base_version = lambda bid: '7.3-rc7'
+
+		def restore():
+			(faultin.prepare, faultin_series.inputs_key, faultin_series.check_series,
+			 faultin_series.check_maintainers, overlay.base_version) = saved
+		self.addCleanup(restore)
+
+	def checks(self, reuse=True):
+		import contextlib
+		import io
+		out = io.StringIO()
+		with contextlib.redirect_stdout(out):
+			got = faultin.run_checks(['mainline'], None, reuse=reuse)
+		return got, out.getvalue()
+
+	def test_a_pass_on_the_same_inputs_is_kept_and_said(self):
+		self.assertEqual(self.checks()[0], (3, 0))
+		got, out = self.checks()
+		self.assertEqual(got, (3, 0))
+		self.assertEqual(self.runs, ['mainline'])
+		self.assertIn('== series mainline: 2 check(s) passed in run', out)
+		self.assertIn('not run again (RECHECK=1 runs them)', out)
+		self.assertIn('series checks: 2 of the 3 passed were kept', out)
+
+	def test_other_inputs_or_recheck_run_them_again(self):
+		self.checks()
+		self.key[0] = 'k2'
+		self.checks()
+		self.checks(reuse=False)
+		self.assertEqual(self.runs, ['mainline'] * 3)
+
+	def test_a_failure_is_never_kept(self):
+		self.fail.append(1)
+		self.assertEqual(self.checks()[0], (2, 1))
+		self.assertEqual(self.checks()[0], (2, 1))
+		self.fail.clear()
+		self.assertEqual(self.checks()[0], (3, 0))
+		self.assertEqual(self.runs, ['mainline'] * 3)
+
+
 class SelftestSourceOfTruthTest(CacheTestCase):
 	"""make patches / make check on a tiny tree with mm's three files."""
 
@@ -1073,6 +1158,8 @@ DYNAMIC_PROGRAMS = {
 	('faultin_distro.py', 'modinfo'): ['modinfo'],
 	# depmod, looked up in sbin too.
 	('faultin_distro.py', '_depmod()'): ['depmod'],
+	# The versions that go into a series check's inputs key.
+	('faultin_series.py', 'list(tool)'): ['gcc', 'sparse', 'b4', 'git', 'perl'],
 }
 SUBPROCESS_CALLS = {'run', 'Popen', 'call', 'check_call', 'check_output'}
 
@@ -1746,6 +1833,16 @@ class HostileInputTest(CacheTestCase):
 		here = os.path.join(root, '20261201-030000')
 		self.assertEqual(faultin.last_guest_seconds('mainline', here), {'populate_eio': 7.0})
 		self.assertEqual(faultin.last_guest_seconds('6.12', here), {})
+
+	def test_longest_first_uses_a_record_only_if_it_timed_every_job(self):
+		import faultin
+		plan = [(0, 'a', 'a', None, 10), (1, 'b', 'b', None, 30), (2, 'c', 'c', None, 20)]
+		names = lambda p: [j[1] for j in p]
+		self.assertEqual(names(faultin.longest_first(plan, {})), ['b', 'c', 'a'])
+		self.assertEqual(names(faultin.longest_first(plan, {'a': 9, 'b': 1, 'c': 5})),
+				 ['a', 'c', 'b'])
+		# a run of b alone: its record says nothing of a and c
+		self.assertEqual(names(faultin.longest_first(plan, {'b': 1})), ['b', 'c', 'a'])
 
 	def test_guests_at_once_keep_the_plan_order(self):
 		import argparse
