@@ -795,8 +795,7 @@ def bench_report(rounds, clock_label='', summary_only=False, stat=_median):
 	repetitions; each ratio is the median of the rounds' ratios of those,
 	its spread their lowest and highest. The last two lines say whether
 	every ratio and spread is within its target; clock_label names the
-	clock in them, and summary_only leaves out the table and the B-only
-	lines."""
+	clock in them, and summary_only leaves out the table."""
 	cases = sorted({c for r in rounds for side in r.values() for c in side})
 	# A case run on some sides only (file_mlock_to_error: only where the
 	# series makes mlock() return) has no ratio; its own line says so.
@@ -904,8 +903,9 @@ def cmd_bench(args):
 			rounds[c].append(r[c])
 	# What is compared: with icount, the measuring thread's CPU time
 	# (guest time that other tasks ran is not its work); with the host's
-	# clock, the guest's wall time, as before. The other column's two
+	# clock, the guest's wall time, as before. The other column's
 	# summary lines follow, measured in the same boots.
+	#
 	# A boot's figure for a case: with icount the least of its
 	# repetitions (the guest is deterministic: boots of one kernel give
 	# the same figures to the nanosecond; what varies between
@@ -1306,7 +1306,7 @@ def main(argv=None):
 	p.add_argument('--no-checks', dest='checks', action='store_false',
 		       help='skip the series checks at the end')
 	p.add_argument('--recheck', dest='reuse_checks', action='store_false',
-		       default=not os.environ.get('RECHECK'),
+		       default=os.environ.get('RECHECK', '') in ('', '0'),
 		       help='run every series check, also of a series whose checks passed '
 		       'before on the same inputs (env RECHECK=1)')
 	p.set_defaults(fn=cmd_run)

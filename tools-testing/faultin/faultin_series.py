@@ -404,9 +404,12 @@ def inputs_key(bid, series, build):
 			with open(path, 'rb') as f:
 				h.update(hashlib.sha256(f.read()).digest())
 	for tool in CHECK_TOOLS:
-		r = _run(list(tool))
-		h.update(('%s: %d %s\n' % (tool[0], r.returncode,
-					   r.stdout.strip().splitlines()[:1])).encode())
+		try:
+			r = _run(list(tool))
+			got = '%d %s' % (r.returncode, r.stdout.strip().splitlines()[:1])
+		except OSError as e:
+			got = 'not runnable: %s' % e.strerror
+		h.update(('%s: %s\n' % (tool[0], got)).encode())
 	return h.hexdigest()
 
 

@@ -918,6 +918,39 @@ class RunRecordTest(CacheTestCase):
 		self.assertEqual(rec.doc['lines'], ['faultin: error: no space left on device'])
 
 
+class InputsKeyTest(CacheTestCase):
+	def test_inputs_key_follows_the_patches_and_the_tools(self):
+		import faultin_series
+		import faultin_kernel
+		top = os.path.join(self.td.name, 'top')
+		for d in ('patches/mainline', 'patches/6.1', 'mm-overlay', 'tools-testing/x'):
+			os.makedirs(os.path.join(top, d))
+		for f in ('patches/mainline/0001-a.patch', 'patches/6.1/0001-b.patch',
+			  'mm-overlay/overlay.py', 'tools-testing/x/t.c', 'MAINTAINERS-snippet'):
+			with open(os.path.join(top, f), 'w') as fh:
+				fh.write('one\n')
+		saved = (faultin_kernel.TOP, faultin_series.CHECK_TOOLS, overlay.base_version)
+		overlay.base_version = lambda bid: '7.3-rc7'
+		try:
+			faultin_kernel.TOP = top
+			faultin_series.CHECK_TOOLS = (('true',), ('faultin-no-such-tool', '--version'))
+			key = lambda: faultin_series.inputs_key('mainline', 'mainline', True)
+			k1 = key()
+			self.assertEqual(key(), k1)
+			with open(os.path.join(top, 'patches/6.1/0001-b.patch'), 'w') as fh:
+				fh.write('two\n')
+			self.assertEqual(key(), k1)	# another series' patch
+			self.assertNotEqual(faultin_series.inputs_key('mainline', 'mainline', False), k1)
+			with open(os.path.join(top, 'tools-testing/x/t.c'), 'w') as fh:
+				fh.write('two\n')
+			k2 = key()
+			self.assertNotEqual(k2, k1)
+			overlay.base_version = lambda bid: '7.3'
+			self.assertNotEqual(key(), k2)
+		finally:
+			faultin_kernel.TOP, faultin_series.CHECK_TOOLS, overlay.base_version = saved
+
+
 class CheckReuseTest(CacheTestCase):
 	def setUp(self):
 		super().setUp()
