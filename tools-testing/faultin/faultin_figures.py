@@ -188,6 +188,15 @@ def write_readme(path, text):
 		return False
 	a = s.index(BEGIN) + len(BEGIN)
 	b = s.index(END, a)
+	# A row of the old table whose step the records no longer give
+	# (its record was made on another machine) stays, marked so.
+	steps = {r.split(' | ')[0] for r in text.splitlines() if r.startswith('| ')}
+	gone = ' (its record is no longer in the cache) |'
+	kept = [r if r.endswith(gone) else r[:-2] + gone
+		for r in s[a:b].splitlines()
+		if r.startswith('| ') and not r.startswith('| step')
+		and r.split(' | ')[0] not in steps]
+	text = '\n'.join([text] + kept)
 	with open(path + '.tmp', 'w') as f:
 		f.write(s[:a] + '\n' + text + '\n' + s[b:])
 	os.replace(path + '.tmp', path)

@@ -727,6 +727,21 @@ class FiguresTest(unittest.TestCase):
 		self.assertFalse(figures.write_readme(readme, 'x'))
 
 
+	def test_rows_without_a_record_are_kept_and_marked(self):
+		readme = os.path.join(self.td.name, 'README.md')
+		with open(readme, 'w') as f:
+			f.write('%s\n| step | figure | measured |\n| first build of 6.1/arm64 | 206.3 s | '
+				'run x |\n| `make test` (old) | 1 s | run y |\n%s\n' % (figures.BEGIN, figures.END))
+		self.assertTrue(figures.write_readme(readme, '| step | figure | measured |\n'
+						      '| `make test` (old) | 2 s | run z |'))
+		with open(readme) as f:
+			s = f.read()
+		self.assertIn('| first build of 6.1/arm64 | 206.3 s | run x (its record is no longer '
+			      'in the cache) |', s)
+		self.assertIn('| `make test` (old) | 2 s | run z |', s)
+		self.assertNotIn('run y', s)
+
+
 class DeadlinesTest(unittest.TestCase):
 	def test_every_bound_in_faultin_util_h_names_its_binary(self):
 		b = deadlines.bounds(os.path.join(HERE, '..', 'selftests', 'mm', 'faultin_util.h'))
