@@ -193,6 +193,18 @@ class PrinterTest(unittest.TestCase):
 		k = [{'label': '6.12', 'results': [{'name': 'a:b', 'verdict': 'skip'}]}]
 		self.assertEqual(printer.check(k, []), [('6.12', 'a:b', 'skip', 'pass')])
 
+	def test_requeue_pi_race_may_fail_but_not_hang(self):
+		rules = printer.load_expectations(os.path.join(HERE, 'expected'))
+		case = 'futex_requeue_pi_signal_restart:futex-requeue-pi-signal-restart'
+		k = [{'label': label, 'results': [{'name': case, 'verdict': v},
+						  {'name': 'futex_wait_timeout:t', 'verdict': 'fail'}]}
+		     for label, v in (('debian-6.12.117+deb12-cloud-amd64', 'fail'),
+				      ('mainline+series', 'hang'))]
+		self.assertEqual(printer.check(k, rules), [
+			('debian-6.12.117+deb12-cloud-amd64', 'futex_wait_timeout:t', 'fail', 'pass'),
+			('mainline+series', case, 'hang', 'pass|fail'),
+			('mainline+series', 'futex_wait_timeout:t', 'fail', 'pass')])
+
 	def test_number_only_names_are_filled(self):
 		k = [{'label': 'a', 'results': [{'name': 'p:x', 'verdict': 'pass', 'num': 2}]},
 		     {'label': 'b', 'results': [{'name': 'p:#2', 'verdict': 'missing', 'num': 2}]}]
