@@ -358,12 +358,14 @@ def parse_runner(name, lines, killed=False, expect=()):
 	"""Verdicts from one boot that ran kselftest's runner over
 	run_vmtests.sh: each binary's cases, judged exactly as a direct run of
 	that binary, named '<name>:<binary>:<case>'. A binary in @expect that
-	the runner never started is 'missing'."""
+	the runner never started is 'missing'. A splat before the runner
+	started is the boot failing: one result, as parse_boot() gives."""
 	lines = as_lines(lines)
 	segments = []           # [binary, [(t, text)], rc or None]
 	cur = None
 	started = done = False
-	for t, raw in lines:
+	boot_excerpt = []
+	for i, (t, raw) in enumerate(lines):
 		text = _strip(raw)
 		if text.startswith(RUN_MARK):
 			started = True
@@ -371,6 +373,8 @@ def parse_runner(name, lines, killed=False, expect=()):
 		if text.strip() == DONE_MARK:
 			done = True
 		if not started:
+			if not boot_excerpt and CRASH_RE.search(text):
+				boot_excerpt = _excerpt(lines, i)
 			continue
 		m = RUNNER_START_RE.match(text)
 		if m:
@@ -397,6 +401,9 @@ def parse_runner(name, lines, killed=False, expect=()):
 			continue        # run_vmtests.sh's own lines: '# [PASS]', '# # ----'
 		elif not text.startswith('#'):
 			cur[1].append((t, text))    # kernel messages: splats count
+	if not started and boot_excerpt:
+		# As parse_boot(): the kernel died before the runner started.
+		return [Result(name, 'crash', None, BOOT_SPLAT, boot_excerpt)]
 	results = []
 	seen = set()
 	for binary, seg, rc in segments:

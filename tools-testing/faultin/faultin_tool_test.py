@@ -1516,7 +1516,8 @@ class MainlineAndDistroTest(CacheTestCase):
 		res = parse('oops-in-case.log')
 		self.assertFalse(parser.boot_failed(list(res.values())))
 
-	def guest_boots(self, boots):
+	def guest_boots(self, boots, test=('futex_wait_uninitialized_heap', 60, '', False),
+			ksft=None):
 		"""run_tests() over fake guests: each boot prints the next list
 		of console lines; returns the column and the logs left behind."""
 		import argparse
@@ -1545,8 +1546,7 @@ class MainlineAndDistroTest(CacheTestCase):
 			params = qemu_config.load('x86_64')
 			with contextlib.redirect_stdout(io.StringIO()):
 				faultin.run_tests(col, 'img', os.path.join(bindir, '..', 'i.cpio'),
-						  params, [('futex_wait_uninitialized_heap', 60, '',
-							    False)], args, rdir)
+						  params, [test], args, rdir, ksft=ksft)
 		finally:
 			faultin_kernel.run_guest = real
 		return col, sorted(os.listdir(os.path.join(rdir, 'logs'))), len(calls)
@@ -1570,6 +1570,25 @@ class MainlineAndDistroTest(CacheTestCase):
 				   'pass')])
 		self.assertEqual(logs, ['debian-6.12-futex_wait_uninitialized_heap-boot1.log',
 					'debian-6.12-futex_wait_uninitialized_heap.log'])
+
+	KSFT = ('ksft_fault_in', 600, 'faultin.ksft=mm:ksft_fault_in.sh', False)
+
+	def test_runner_boot_splat_boots_again(self):
+		# Debian's 7.3-rc7 once died of an int3 Oops before kselftest's
+		# runner started: that is the boot failing, as for a direct test,
+		# not 9 missing binaries.
+		res = parser.parse_runner('ksft_fault_in', self.SPLAT, False, OURS)
+		self.assertTrue(parser.boot_failed(res))
+		started = [(2.0, 'faultin: run ksft_fault_in timeout=600 kernel=7.3')] + \
+			[(2.5 + t, x) for t, x in self.SPLAT]
+		self.assertFalse(parser.boot_failed(
+			parser.parse_runner('ksft_fault_in', started, False, OURS)))
+		col, logs, n = self.guest_boots([self.SPLAT, self.SPLAT], self.KSFT, ksft='x')
+		self.assertEqual(n, 2)
+		(r,) = col['results']
+		self.assertEqual((r['name'], r['verdict']), ('ksft_fault_in:boot', 'crash'))
+		self.assertEqual(logs, ['debian-6.12-ksft_fault_in-boot1.log',
+					'debian-6.12-ksft_fault_in.log'])
 
 	def test_two_boot_splats_are_a_boot_failure_not_the_tests_crash(self):
 		col, logs, n = self.guest_boots([self.SPLAT, self.SPLAT])
