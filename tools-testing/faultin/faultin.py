@@ -422,16 +422,20 @@ def run_tests(col, image, initrd, params, tests, args, rdir, ksft=None):
 				res = parser.parse_boot(binary, g.lines, g.killed, exit_status)
 			if not parser.boot_failed(res):
 				break
-			# A splat before the test started is the guest's boot
+			# A splat before the test started, or a guest stopped at
+			# its deadline before it started, is the guest's boot
 			# failing, not the test: boot once more, keep the log.
+			hung = res[0].verdict == 'hang'
 			if attempt == 1:
 				os.rename(logpath, logpath[:-len('.log')] + '-boot1.log')
 				tsay('%s: %s: guest boot failed (%s); booting again'
-				     % (lab, name, res[0].excerpt[0].strip() if res[0].excerpt else '?'))
+				     % (lab, name, 'stopped at its %.0f s deadline before the test '
+					'started' % deadline if hung else
+					res[0].excerpt[0].strip() if res[0].excerpt else '?'))
 			else:
 				res[0].name = binary + ':boot'
-				res[0].detail = 'guest boot failed twice: kernel splat before the ' \
-					'test started'
+				res[0].detail = 'guest boot failed twice: %s before the test ' \
+					'started' % ('stopped at its deadline' if hung else 'kernel splat')
 		if name != binary:
 			for r in res:
 				r.name = name + r.name[len(binary):]

@@ -224,7 +224,9 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 		if last and not killed:
 			# QEMU's own complaint, or the kernel's last word.
 			why += '; the console\'s last line: %s' % last[-1].strip()[:200]
-		return [Result(binary, 'hang' if killed else 'missing', None,
+		if killed:
+			return [Result(binary, 'hang', None, BOOT_HANG)]
+		return [Result(binary, 'missing', None,
 			       'guest never started the test' + (' (%s)' % why if why else ''))]
 
 	if inflight is not None:
@@ -293,6 +295,7 @@ def parse_boot(binary, lines, killed=False, exit_status=False) -> List[Result]:
 
 
 BOOT_SPLAT = 'kernel splat before the test ran'
+BOOT_HANG = 'guest never started the test (guest killed by the host watchdog)'
 # No selftest plans this many cases; a plan above it is malformed (and
 # would otherwise make a 'missing' row for every number up to it).
 MAX_PLAN = 100000
@@ -310,9 +313,10 @@ def _unreported(case, t, num):
 
 
 def boot_failed(results):
-	"""True if a boot's only result is a splat before the test started."""
-	return len(results) == 1 and results[0].verdict == 'crash' and \
-		results[0].detail == BOOT_SPLAT
+	"""True if a boot's only result is a splat before the test started,
+	or the host's watchdog stopping a guest that never started it."""
+	return len(results) == 1 and (results[0].verdict, results[0].detail) in (
+		('crash', BOOT_SPLAT), ('hang', BOOT_HANG))
 
 
 def _unique_names(results):
@@ -359,7 +363,8 @@ def parse_runner(name, lines, killed=False, expect=()):
 	run_vmtests.sh: each binary's cases, judged exactly as a direct run of
 	that binary, named '<name>:<binary>:<case>'. A binary in @expect that
 	the runner never started is 'missing'. A splat before the runner
-	started is the boot failing: one result, as parse_boot() gives."""
+	started, or the watchdog stopping a guest before it started, is the
+	boot failing: one result, as parse_boot() gives."""
 	lines = as_lines(lines)
 	segments = []           # [binary, [(t, text)], rc or None]
 	cur = None
@@ -404,6 +409,8 @@ def parse_runner(name, lines, killed=False, expect=()):
 	if not started and boot_excerpt:
 		# As parse_boot(): the kernel died before the runner started.
 		return [Result(name, 'crash', None, BOOT_SPLAT, boot_excerpt)]
+	if not started and killed:
+		return [Result(name, 'hang', None, BOOT_HANG)]
 	results = []
 	seen = set()
 	for binary, seg, rc in segments:

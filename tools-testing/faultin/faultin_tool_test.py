@@ -1533,10 +1533,11 @@ class MainlineAndDistroTest(CacheTestCase):
 
 		def fake_guest(cmd, deadline, logpath, echo=None, progress=None, guard=None):
 			lines = boots[len(calls)]
+			killed = lines is self.STUCK
 			calls.append(logpath)
 			with open(logpath, 'w') as f:
 				f.write('\n'.join(t for _, t in lines))
-			return faultin_kernel.GuestRun(lines, False, 3.0, 0)
+			return faultin_kernel.GuestRun(lines, killed, 3.0, 0)
 
 		real = faultin_kernel.run_guest
 		faultin_kernel.run_guest = fake_guest
@@ -1572,6 +1573,28 @@ class MainlineAndDistroTest(CacheTestCase):
 					'debian-6.12-futex_wait_uninitialized_heap.log'])
 
 	KSFT = ('ksft_fault_in', 600, 'faultin.ksft=mm:ksft_fault_in.sh', False)
+	# Debian's 7.2.13 once printed nothing after this for 225 s, until
+	# the host's watchdog stopped it; the next boot ran the test.
+	STUCK = [(0.3, 'Probing EDD (edd=off to disable)... ok')]
+
+	def test_guest_stuck_before_the_test_boots_again(self):
+		(r,) = parser.parse_boot('uffd_move', self.STUCK, True)
+		self.assertTrue(parser.boot_failed([r]))
+		self.assertTrue(parser.boot_failed(parser.parse_runner(
+			'ksft_fault_in', self.STUCK, True, OURS)))
+		# Killed once the test ran: the test's hang, not the boot's.
+		self.assertFalse(parser.boot_failed(parser.parse_boot(
+			'futex_wait_uninitialized_heap', self.PASS[:3], True)))
+		col, logs, n = self.guest_boots([self.STUCK, self.PASS])
+		self.assertEqual(n, 2)
+		self.assertEqual([r['verdict'] for r in col['results']], ['pass'])
+
+	def test_runner_guest_stuck_twice_is_a_boot_hang(self):
+		col, logs, n = self.guest_boots([self.STUCK, self.STUCK], self.KSFT, ksft='x')
+		self.assertEqual(n, 2)
+		(r,) = col['results']
+		self.assertEqual((r['name'], r['verdict']), ('ksft_fault_in:boot', 'hang'))
+		self.assertIn('stopped at its deadline', r['detail'])
 
 	def test_runner_boot_splat_boots_again(self):
 		# Debian's 7.3-rc7 once died of an int3 Oops before kselftest's
