@@ -369,8 +369,7 @@ def parse_runner(name, lines, killed=False, expect=()):
 	segments = []           # [binary, [(t, text)], rc or None]
 	cur = None
 	started = done = False
-	boot_excerpt = []
-	for i, (t, raw) in enumerate(lines):
+	for t, raw in lines:
 		text = _strip(raw)
 		if text.startswith(RUN_MARK):
 			started = True
@@ -378,8 +377,6 @@ def parse_runner(name, lines, killed=False, expect=()):
 		if text.strip() == DONE_MARK:
 			done = True
 		if not started:
-			if not boot_excerpt and CRASH_RE.search(text):
-				boot_excerpt = _excerpt(lines, i)
 			continue
 		m = RUNNER_START_RE.match(text)
 		if m:
@@ -406,11 +403,11 @@ def parse_runner(name, lines, killed=False, expect=()):
 			continue        # run_vmtests.sh's own lines: '# [PASS]', '# # ----'
 		elif not text.startswith('#'):
 			cur[1].append((t, text))    # kernel messages: splats count
-	if not started and boot_excerpt:
-		# As parse_boot(): the kernel died before the runner started.
-		return [Result(name, 'crash', None, BOOT_SPLAT, boot_excerpt)]
-	if not started and killed:
-		return [Result(name, 'hang', None, BOOT_HANG)]
+	if not started:
+		# The same boot failure parse_boot() sees, before the runner.
+		boot = parse_boot(name, lines, killed)
+		if boot_failed(boot):
+			return boot
 	results = []
 	seen = set()
 	for binary, seg, rc in segments:
